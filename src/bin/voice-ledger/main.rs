@@ -1,0 +1,2 @@
+//! The `voice-ledger` command line.
+fn main() {}

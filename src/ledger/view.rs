@@ -1,0 +1,174 @@
+//! The rows a ledger shows: the one place where records become ledger cells,
+//! so every export format prints the same rows in the same order.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::catalog::{Catalog, placeholders};
+use super::filter::Filter;
+use super::record::{Record, RecordState, Resident};
+use super::template::Ledger;
+use super::value::display_value;
+
+/// A ledger's rows for a date range, ready for any export format.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LedgerRows {
+    /// Ledger id.
+    pub ledger_id: String,
+    /// Column titles in order.
+    pub columns: Vec<String>,
+    /// First day included.
+    pub from: NaiveDate,
+    /// Last day included.
+    pub to: NaiveDate,
+    /// Rows ordered by record date, then by creation time.
+    pub rows: Vec<LedgerRow>,
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LedgerRow {
+    /// The record the row shows.
+    pub record_id: String,
+    /// The record's revision shown.
+    pub revision: u32,
+    /// Record type and version the row came from.
+    pub record_type: String,
+    /// Version of the record type.
+    pub type_version: u32,
+    /// Draft or final.
+    pub state: RecordState,
+    /// The record's date (its type's date field).
+    pub date: NaiveDate,
+    /// Cell texts, one per column.
+    pub cells: Vec<String>,
+}
+
+/// Builds `ledger`'s rows from `records` dated `from..=to`.
+///
+/// Records of types the ledger does not draw from, records outside the
+/// range and records the source filter rejects are left out. Resident
+/// registry values come from `residents` by the record's `resident_id`.
+pub fn ledger_rows(
+    catalog: &Catalog,
+    ledger: &Ledger,
+    records: &[Record],
+    residents: &HashMap<String, Resident>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> LedgerRows {
+    let filters: HashMap<&str, Filter> = ledger
+        .sources
+        .iter()
+        .map(|s| (s.record_type.as_str(), Filter::parse(&s.filter).unwrap_or_default()))
+        .collect();
+
+    let mut rows: Vec<(LedgerRow, chrono::DateTime<chrono::Utc>)> = Vec::new();
+    for record in records {
+        let Some(filter) = filters.get(record.record_type.as_str()) else {
+            continue;
+        };
+        let Some(date) = record_date(catalog, record) else {
+            continue;
+        };
+        if date < from || date > to {
+            continue;
+        }
+        let resident = record.resident_id.as_ref().and_then(|id| residents.get(id));
+        let lookup = |name: &str| lookup(record, resident, date, name);
+        if !filter.matches(lookup) {
+            continue;
+        }
+        let cells = ledger
+            .columns
+            .iter()
+            .map(|c| render_cell(&c.value, &lookup))
+            .collect();
+        let row = LedgerRow {
+            record_id: record.id.clone(),
+            revision: record.revision,
+            record_type: record.record_type.clone(),
+            type_version: record.type_version,
+            state: record.state,
+            date,
+            cells,
+        };
+        rows.push((row, record.created_at));
+    }
+    rows.sort_by(|(a, a_at), (b, b_at)| (a.date, a_at, &a.record_id).cmp(&(b.date, b_at, &b.record_id)));
+
+    LedgerRows {
+        ledger_id: ledger.id.clone(),
+        columns: ledger.columns.iter().map(|c| c.title.clone()).collect(),
+        from,
+        to,
+        rows: rows.into_iter().map(|(row, _)| row).collect(),
+    }
+}
+
+/// The date that places a record in a period, from its type's date field.
+pub fn record_date(catalog: &Catalog, record: &Record) -> Option<NaiveDate> {
+    let record_type = catalog
+        .record_type_version(&record.record_type, record.type_version)
+        .or_else(|| catalog.record_type(&record.record_type))?;
+    let text = record.fields.get(&record_type.date_field)?.as_str()?;
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+fn lookup(record: &Record, resident: Option<&Resident>, date: NaiveDate, name: &str) -> Option<Value> {
+    if let Some(key) = name.strip_prefix("resident.") {
+        let resident = resident?;
+        return match key {
+            "name" => Some(Value::from(resident.name.clone())),
+            "address" => Some(Value::from(resident.address.clone())),
+            "phone" => resident.phone.clone().map(Value::from),
+            "birth_year" => resident.birth_year.map(Value::from),
+            "age" => resident.age_on(date).map(Value::from),
+            "tags" => Some(Value::from(resident.tags.clone())),
+            _ => None,
+        };
+    }
+    if let Some(key) = name.strip_prefix("record.") {
+        return match key {
+            "author" => Some(Value::from(record.author.clone())),
+            "committee" => Some(Value::from(record.committee.clone())),
+            "id" => Some(Value::from(record.id.clone())),
+            "state" => Some(Value::from(match record.state {
+                RecordState::Draft => "草稿",
+                RecordState::Final => "定稿",
+            })),
+            _ => None,
+        };
+    }
+    record.fields.get(name).cloned()
+}
+
+/// Fills a column template; a cell whose placeholders are all empty is empty.
+fn render_cell(template: &str, lookup: &impl Fn(&str) -> Option<Value>) -> String {
+    let mut out = String::new();
+    let mut any_value = false;
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let text = lookup(after[..close].trim()).map(|v| display_value(&v)).unwrap_or_default();
+        any_value |= !text.is_empty();
+        out.push_str(&text);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+
+    let has_placeholders = placeholders(template).next().is_some();
+    if has_placeholders && !any_value {
+        return String::new();
+    }
+    out.trim().to_string()
+}

@@ -1,0 +1,9 @@
+//! Voice Ledger core: ledger templates, the record store, speech recognition,
+//! field extraction and exporters for neighbourhood-committee ledgers (台账).
+//!
+//! The core never prints and knows nothing of the desktop shell; progress and
+//! results leave it through return values, callbacks and channels.
+
+pub mod ledger;
+pub mod paths;
+pub mod store;
