@@ -6,4 +6,5 @@
 
 pub mod ledger;
 pub mod paths;
+pub mod registry;
 pub mod store;

@@ -27,7 +27,12 @@ const RESIDENT_NAMES: &[&str] = &[
     "resident.age",
     "resident.tags",
 ];
-const RECORD_NAMES: &[&str] = &["record.author", "record.state", "record.committee", "record.id"];
+const RECORD_NAMES: &[&str] = &[
+    "record.author",
+    "record.state",
+    "record.committee",
+    "record.id",
+];
 
 /// A template that cannot be used, with where and how to fix it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -161,12 +166,14 @@ impl Catalog {
                     });
                 }
             }
-            self.origins.insert(format!("rt:{}", key.0), file.to_string());
+            self.origins
+                .insert(format!("rt:{}", key.0), file.to_string());
             self.record_types.insert(key, record_type);
         }
         for ledger in parsed.ledgers {
             check_ledger_shape(file, &ledger)?;
-            self.origins.insert(format!("ledger:{}", ledger.id), file.to_string());
+            self.origins
+                .insert(format!("ledger:{}", ledger.id), file.to_string());
             self.ledgers.insert(ledger.id.clone(), ledger);
         }
         Ok(())
@@ -177,17 +184,22 @@ impl Catalog {
         for ledger in self.ledgers.values() {
             let file = self.origins[&format!("ledger:{}", ledger.id)].clone();
             let item = format!("ledger `{}`", ledger.id);
-            let mut known: BTreeSet<&str> = RESIDENT_NAMES.iter().chain(RECORD_NAMES).copied().collect();
+            let mut known: BTreeSet<&str> =
+                RESIDENT_NAMES.iter().chain(RECORD_NAMES).copied().collect();
             for source in &ledger.sources {
                 let Some(record_type) = self.record_type(&source.record_type) else {
                     return Err(TemplateError {
                         file,
                         item,
-                        problem: format!("source record type `{}` is not defined", source.record_type),
+                        problem: format!(
+                            "source record type `{}` is not defined",
+                            source.record_type
+                        ),
                         fix: format!("use one of: {}", self.record_type_ids().join(", ")),
                     });
                 };
-                let fields: BTreeSet<&str> = record_type.fields.iter().map(|f| f.key.as_str()).collect();
+                let fields: BTreeSet<&str> =
+                    record_type.fields.iter().map(|f| f.key.as_str()).collect();
                 let filter = Filter::parse(&source.filter).map_err(|e| TemplateError {
                     file: file.clone(),
                     item: item.clone(),
@@ -195,12 +207,21 @@ impl Catalog {
                     fix: "correct the filter".to_string(),
                 })?;
                 for name in filter.names() {
-                    if !fields.contains(name) && !RESIDENT_NAMES.contains(&name) && !RECORD_NAMES.contains(&name) {
+                    if !fields.contains(name)
+                        && !RESIDENT_NAMES.contains(&name)
+                        && !RECORD_NAMES.contains(&name)
+                    {
                         return Err(TemplateError {
                             file,
                             item,
-                            problem: format!("filter names `{name}`, which `{}` does not have", record_type.id),
-                            fix: format!("use a field of `{}` or resident.age / resident.tags", record_type.id),
+                            problem: format!(
+                                "filter names `{name}`, which `{}` does not have",
+                                record_type.id
+                            ),
+                            fix: format!(
+                                "use a field of `{}` or resident.age / resident.tags",
+                                record_type.id
+                            ),
                         });
                     }
                 }
@@ -237,13 +258,20 @@ impl Catalog {
 
     /// Ids of all record types.
     pub fn record_type_ids(&self) -> Vec<&str> {
-        let ids: BTreeSet<&str> = self.record_types.keys().map(|(id, _)| id.as_str()).collect();
+        let ids: BTreeSet<&str> = self
+            .record_types
+            .keys()
+            .map(|(id, _)| id.as_str())
+            .collect();
         ids.into_iter().collect()
     }
 
     /// The newest version of every record type.
     pub fn record_types(&self) -> Vec<&RecordType> {
-        self.record_type_ids().into_iter().filter_map(|id| self.record_type(id)).collect()
+        self.record_type_ids()
+            .into_iter()
+            .filter_map(|id| self.record_type(id))
+            .collect()
     }
 
     /// Every ledger, including drafts and retired ones.
@@ -274,7 +302,9 @@ impl Catalog {
 
     /// The file a template item came from.
     pub fn origin_of_ledger(&self, id: &str) -> Option<&str> {
-        self.origins.get(&format!("ledger:{id}")).map(String::as_str)
+        self.origins
+            .get(&format!("ledger:{id}"))
+            .map(String::as_str)
     }
 }
 
@@ -302,47 +332,95 @@ fn check_record_type(file: &str, rt: &RecordType) -> Result<(), TemplateError> {
     };
     let item = format!("record type `{}`", rt.id);
     if !is_slug(&rt.id) {
-        return Err(fail(item, "id must be lower-case letters, digits and `-`".into(), "rename it, e.g. `home-visit`"));
+        return Err(fail(
+            item,
+            "id must be lower-case letters, digits and `-`".into(),
+            "rename it, e.g. `home-visit`",
+        ));
     }
     if rt.version == 0 {
-        return Err(fail(item, "version must be 1 or more".into(), "set `version = 1`"));
+        return Err(fail(
+            item,
+            "version must be 1 or more".into(),
+            "set `version = 1`",
+        ));
     }
     if rt.title.trim().is_empty() {
-        return Err(fail(item, "title is empty".into(), "give it a Chinese title such as 入户走访记录"));
+        return Err(fail(
+            item,
+            "title is empty".into(),
+            "give it a Chinese title such as 入户走访记录",
+        ));
     }
     if rt.fields.is_empty() {
-        return Err(fail(item, "has no fields".into(), "add [[record_type.fields]] entries"));
+        return Err(fail(
+            item,
+            "has no fields".into(),
+            "add [[record_type.fields]] entries",
+        ));
     }
     let mut seen = BTreeSet::new();
     for field in &rt.fields {
         let item = format!("record type `{}` field `{}`", rt.id, field.key);
         if !is_slug(&field.key) {
-            return Err(fail(item, "key must be lower-case letters, digits and `_`".into(), "rename the key, e.g. `visit_date`"));
+            return Err(fail(
+                item,
+                "key must be lower-case letters, digits and `_`".into(),
+                "rename the key, e.g. `visit_date`",
+            ));
         }
         if !seen.insert(field.key.as_str()) {
-            return Err(fail(item, "is defined twice".into(), "remove or rename one of them"));
+            return Err(fail(
+                item,
+                "is defined twice".into(),
+                "remove or rename one of them",
+            ));
         }
         let numeric = matches!(field.kind, FieldType::Integer | FieldType::Decimal);
         let choice = matches!(field.kind, FieldType::Choice | FieldType::MultiChoice);
         if let Some([min, max]) = field.range {
             if !numeric {
-                return Err(fail(item, format!("has a range but is of type `{}`", field.kind.name()), "remove `range` or make the field integer or decimal"));
+                return Err(fail(
+                    item,
+                    format!("has a range but is of type `{}`", field.kind.name()),
+                    "remove `range` or make the field integer or decimal",
+                ));
             }
             if min > max {
-                return Err(fail(item, format!("range [{min}, {max}] is empty"), "write the smaller bound first"));
+                return Err(fail(
+                    item,
+                    format!("range [{min}, {max}] is empty"),
+                    "write the smaller bound first",
+                ));
             }
         }
         if choice && field.choices.is_empty() {
-            return Err(fail(item, "is a choice field without choices".into(), "add `choices = [\"…\", \"…\"]`"));
+            return Err(fail(
+                item,
+                "is a choice field without choices".into(),
+                "add `choices = [\"…\", \"…\"]`",
+            ));
         }
         if !choice && !field.choices.is_empty() {
-            return Err(fail(item, format!("lists choices but is of type `{}`", field.kind.name()), "use `type = \"choice\"` or remove `choices`"));
+            return Err(fail(
+                item,
+                format!("lists choices but is of type `{}`", field.kind.name()),
+                "use `type = \"choice\"` or remove `choices`",
+            ));
         }
     }
     match rt.field(&rt.date_field) {
         Some(f) if f.kind == FieldType::Date => Ok(()),
-        Some(_) => Err(fail(item, format!("date_field `{}` is not of type `date`", rt.date_field), "point date_field at a date field")),
-        None => Err(fail(item, format!("date_field `{}` is not one of its fields", rt.date_field), "point date_field at a date field")),
+        Some(_) => Err(fail(
+            item,
+            format!("date_field `{}` is not of type `date`", rt.date_field),
+            "point date_field at a date field",
+        )),
+        None => Err(fail(
+            item,
+            format!("date_field `{}` is not one of its fields", rt.date_field),
+            "point date_field at a date field",
+        )),
     }
 }
 
@@ -354,16 +432,28 @@ fn check_ledger_shape(file: &str, ledger: &Ledger) -> Result<(), TemplateError> 
         fix: fix.to_string(),
     };
     if !is_slug(&ledger.id) {
-        return Err(fail("id must be lower-case letters, digits and `-`".into(), "rename it, e.g. `bp-register`"));
+        return Err(fail(
+            "id must be lower-case letters, digits and `-`".into(),
+            "rename it, e.g. `bp-register`",
+        ));
     }
     if ledger.sources.is_empty() {
-        return Err(fail("has no sources".into(), "add `sources = [{ record_type = \"home-visit\" }]`"));
+        return Err(fail(
+            "has no sources".into(),
+            "add `sources = [{ record_type = \"home-visit\" }]`",
+        ));
     }
     if ledger.columns.is_empty() {
-        return Err(fail("has no columns".into(), "add [[ledgers.columns]] entries"));
+        return Err(fail(
+            "has no columns".into(),
+            "add [[ledgers.columns]] entries",
+        ));
     }
     if ledger.title.trim().is_empty() || ledger.department.trim().is_empty() {
-        return Err(fail("title or department is empty".into(), "fill in `title` and `department`"));
+        return Err(fail(
+            "title or department is empty".into(),
+            "fill in `title` and `department`",
+        ));
     }
     if ledger.governance.status != super::GovernanceStatus::Draft
         && ledger.governance.approved_by.is_none()
@@ -397,7 +487,11 @@ mod tests {
         for id in ["home-visit", "meeting", "activity", "mediation", "enquiry"] {
             assert!(catalog.record_type(id).is_some(), "{id}");
         }
-        let ids: Vec<_> = catalog.ledgers_for("home-visit").iter().map(|l| l.id.as_str()).collect();
+        let ids: Vec<_> = catalog
+            .ledgers_for("home-visit")
+            .iter()
+            .map(|l| l.id.as_str())
+            .collect();
         assert_eq!(ids.len(), 4, "{ids:?}");
     }
 
@@ -415,7 +509,10 @@ mod tests {
 
     #[test]
     fn template_errors_name_file_item_and_fix() {
-        check_error("[record_type]\nid = \"x\"\n", &["user.toml", "line", "missing field"]);
+        check_error(
+            "[record_type]\nid = \"x\"\n",
+            &["user.toml", "line", "missing field"],
+        );
         check_error(
             r#"[record_type]
 id = "note"

@@ -45,7 +45,9 @@ enum Literal {
 
 /// A filter that cannot be parsed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("cannot read filter `{filter}`: {problem}; write conditions like `age >= 80` or `concerns present`, joined by `and` / `or`")]
+#[error(
+    "cannot read filter `{filter}`: {problem}; write conditions like `age >= 80` or `concerns present`, joined by `and` / `or`"
+)]
 pub struct FilterError {
     /// The filter text.
     pub filter: String,
@@ -207,11 +209,23 @@ mod tests {
         check("age >= 80", json!({"age": 82}), true);
         check("age >= 80", json!({"age": 79}), false);
         check("age >= 80", json!({}), false);
-        check("age >= 80 or resident.age >= 80", json!({"resident.age": 85}), true);
+        check(
+            "age >= 80 or resident.age >= 80",
+            json!({"resident.age": 85}),
+            true,
+        );
         check("bp_systolic present", json!({"bp_systolic": 135}), true);
         check("concerns present", json!({"concerns": ""}), false);
-        check("resident.tags = \"独居\"", json!({"resident.tags": ["高龄", "独居"]}), true);
-        check("follow_up = \"是\" and age > 60", json!({"follow_up": true, "age": 61}), true);
+        check(
+            "resident.tags = \"独居\"",
+            json!({"resident.tags": ["高龄", "独居"]}),
+            true,
+        );
+        check(
+            "follow_up = \"是\" and age > 60",
+            json!({"follow_up": true, "age": 61}),
+            true,
+        );
     }
 
     #[test]

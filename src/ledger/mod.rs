@@ -4,6 +4,7 @@
 
 mod catalog;
 mod filter;
+mod period;
 mod record;
 mod template;
 mod value;
@@ -11,6 +12,7 @@ mod view;
 
 pub use catalog::{Catalog, TemplateError};
 pub use filter::{Filter, FilterError};
+pub use period::{PeriodError, parse_period, period_label};
 pub use record::{Record, RecordState, Resident};
 pub use template::{
     Column, FieldSpec, FieldType, Governance, GovernanceStatus, Layout, Ledger, Orientation,
@@ -20,4 +22,4 @@ pub use value::{
     FieldValues, ValueError, check_value, check_values, display_value, id_number_is_valid,
     is_phone_number, missing_required,
 };
-pub use view::{LedgerRow, LedgerRows, ledger_rows, record_date};
+pub use view::{LedgerRow, LedgerRows, ledger_rows, ledgers_containing, record_date};

@@ -79,7 +79,10 @@ pub fn check_values(
 }
 
 /// Required fields of `record_type` that `values` leaves empty.
-pub fn missing_required<'a>(record_type: &'a RecordType, values: &FieldValues) -> Vec<&'a FieldSpec> {
+pub fn missing_required<'a>(
+    record_type: &'a RecordType,
+    values: &FieldValues,
+) -> Vec<&'a FieldSpec> {
     record_type
         .fields
         .iter()
@@ -171,7 +174,11 @@ pub fn check_value(spec: &FieldSpec, value: &Value) -> Result<Option<Value>, Val
             let items: Vec<String> = match value {
                 Value::Array(items) => items
                     .iter()
-                    .map(|i| i.as_str().map(str::to_string).ok_or_else(|| type_error("a list of choices")))
+                    .map(|i| {
+                        i.as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| type_error("a list of choices"))
+                    })
                     .collect::<Result<_, _>>()?,
                 Value::String(s) => s
                     .split(['、', ',', '，', ';', '；'])
@@ -292,7 +299,11 @@ pub fn display_value(value: &Value) -> String {
         Value::Bool(false) => "否".to_string(),
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
-        Value::Array(items) => items.iter().map(display_value).collect::<Vec<_>>().join("、"),
+        Value::Array(items) => items
+            .iter()
+            .map(display_value)
+            .collect::<Vec<_>>()
+            .join("、"),
         Value::Object(_) => value.to_string(),
     }
 }

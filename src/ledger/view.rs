@@ -63,7 +63,12 @@ pub fn ledger_rows(
     let filters: HashMap<&str, Filter> = ledger
         .sources
         .iter()
-        .map(|s| (s.record_type.as_str(), Filter::parse(&s.filter).unwrap_or_default()))
+        .map(|s| {
+            (
+                s.record_type.as_str(),
+                Filter::parse(&s.filter).unwrap_or_default(),
+            )
+        })
         .collect();
 
     let mut rows: Vec<(LedgerRow, chrono::DateTime<chrono::Utc>)> = Vec::new();
@@ -98,7 +103,9 @@ pub fn ledger_rows(
         };
         rows.push((row, record.created_at));
     }
-    rows.sort_by(|(a, a_at), (b, b_at)| (a.date, a_at, &a.record_id).cmp(&(b.date, b_at, &b.record_id)));
+    rows.sort_by(|(a, a_at), (b, b_at)| {
+        (a.date, a_at, &a.record_id).cmp(&(b.date, b_at, &b.record_id))
+    });
 
     LedgerRows {
         ledger_id: ledger.id.clone(),
@@ -107,6 +114,34 @@ pub fn ledger_rows(
         to,
         rows: rows.into_iter().map(|(row, _)| row).collect(),
     }
+}
+
+/// Active ledgers whose rows include `record`: the answer to "which books
+/// does this one visit go into".
+pub fn ledgers_containing<'a>(
+    catalog: &'a Catalog,
+    record: &Record,
+    residents: &HashMap<String, Resident>,
+) -> Vec<&'a Ledger> {
+    let Some(day) = record_date(catalog, record) else {
+        return Vec::new();
+    };
+    catalog
+        .ledgers_for(&record.record_type)
+        .into_iter()
+        .filter(|l| {
+            !ledger_rows(
+                catalog,
+                l,
+                std::slice::from_ref(record),
+                residents,
+                day,
+                day,
+            )
+            .rows
+            .is_empty()
+        })
+        .collect()
 }
 
 /// The date that places a record in a period, from its type's date field.
@@ -118,7 +153,12 @@ pub fn record_date(catalog: &Catalog, record: &Record) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
-fn lookup(record: &Record, resident: Option<&Resident>, date: NaiveDate, name: &str) -> Option<Value> {
+fn lookup(
+    record: &Record,
+    resident: Option<&Resident>,
+    date: NaiveDate,
+    name: &str,
+) -> Option<Value> {
     if let Some(key) = name.strip_prefix("resident.") {
         let resident = resident?;
         return match key {
@@ -159,7 +199,9 @@ fn render_cell(template: &str, lookup: &impl Fn(&str) -> Option<Value>) -> Strin
             rest = "";
             break;
         };
-        let text = lookup(after[..close].trim()).map(|v| display_value(&v)).unwrap_or_default();
+        let text = lookup(after[..close].trim())
+            .map(|v| display_value(&v))
+            .unwrap_or_default();
         any_value |= !text.is_empty();
         out.push_str(&text);
         rest = &after[close + 1..];

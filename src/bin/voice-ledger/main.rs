@@ -1,2 +1,68 @@
-//! The `voice-ledger` command line.
-fn main() {}
+//! The `voice-ledger` command line: the only place that knows about argv,
+//! exit codes and printing.
+//!
+//! Exit codes: 0 ok, 1 failure, 2 bad usage or bad input.
+
+mod app;
+mod records;
+mod residents;
+mod templates;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use app::{App, exit_code};
+
+/// Dictate neighbourhood-committee visits and keep matching electronic and paper ledgers.
+#[derive(Debug, Parser)]
+#[command(name = "voice-ledger", version, about)]
+struct Cli {
+    /// Data folder (default: $VOICE_LEDGER_HOME or the platform's data folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Record types and ledgers: list, show, check a template file.
+    #[command(subcommand)]
+    Templates(templates::Command),
+    /// Records: add, list, show, edit, history, verify.
+    #[command(subcommand)]
+    Records(records::Command),
+    /// The resident registry: import, list.
+    #[command(subcommand)]
+    Residents(residents::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = App::new(cli.data_dir.as_deref()).and_then(|app| run(&app, cli.command));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::debug!("command failed: {e:#}");
+            eprintln!("错误 / error: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn run(app: &App, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Templates(c) => templates::run(app, c),
+        Command::Records(c) => records::run(app, c),
+        Command::Residents(c) => residents::run(app, c),
+    }
+}
