@@ -153,8 +153,10 @@ impl Catalog {
         if let Some(record_type) = parsed.record_type {
             check_record_type(file, &record_type)?;
             let key = (record_type.id.clone(), record_type.version);
-            if let Some(existing) = self.record_types.get(&key) {
-                if *existing != record_type {
+            if let Some(existing) = self.record_types.get(&key)
+                && *existing != record_type
+            {
+                {
                     return Err(TemplateError {
                         file: file.to_string(),
                         item: format!("record type `{}` version {}", key.0, key.1),
@@ -298,6 +300,49 @@ impl Catalog {
             .into_iter()
             .filter(|rt| !self.ledgers_for(&rt.id).is_empty())
             .collect()
+    }
+
+    /// Retires a ledger: writes a user template that replaces the built-in
+    /// one with status `retired`. Its records and history stay exportable;
+    /// it is no longer offered for new entries.
+    pub fn retire_ledger(
+        &mut self,
+        id: &str,
+        dir: &Path,
+        on: chrono::NaiveDate,
+    ) -> Result<std::path::PathBuf, TemplateError> {
+        let fail = |problem: String, fix: &str| TemplateError {
+            file: dir.display().to_string(),
+            item: format!("ledger `{id}`"),
+            problem,
+            fix: fix.to_string(),
+        };
+        let mut ledger = self
+            .ledger(id)
+            .cloned()
+            .ok_or_else(|| fail("is not defined".into(), "see `voice-ledger templates list`"))?;
+        ledger.governance.status = super::GovernanceStatus::Retired;
+        ledger.governance.review_on = Some(on);
+
+        #[derive(serde::Serialize)]
+        struct Override<'a> {
+            ledgers: [&'a Ledger; 1],
+        }
+        let text = toml::to_string(&Override { ledgers: [&ledger] })
+            .map_err(|e| fail(e.to_string(), "report this as a bug"))?;
+        let path = dir.join(format!("ledger-{id}.toml"));
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&path, format!("# Retired on {on}.\n{text}")))
+            .map_err(|e| {
+                fail(
+                    format!("cannot write `{}`: {e}", path.display()),
+                    "check the data folder is writable",
+                )
+            })?;
+        self.origins
+            .insert(format!("ledger:{id}"), path.display().to_string());
+        self.ledgers.insert(id.to_string(), ledger);
+        Ok(path)
     }
 
     /// The file a template item came from.

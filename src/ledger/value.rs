@@ -200,8 +200,10 @@ pub fn check_value(spec: &FieldSpec, value: &Value) -> Result<Option<Value>, Val
         },
     };
 
-    if let (Some(pattern), Some(t)) = (&spec.pattern, normalised.as_str()) {
-        if !matches_pattern(pattern, t) {
+    if let (Some(pattern), Some(t)) = (&spec.pattern, normalised.as_str())
+        && !matches_pattern(pattern, t)
+    {
+        {
             return Err(ValueError::Constraint {
                 key: spec.key.clone(),
                 title: spec.title.clone(),
@@ -213,8 +215,10 @@ pub fn check_value(spec: &FieldSpec, value: &Value) -> Result<Option<Value>, Val
 }
 
 fn check_range(spec: &FieldSpec, n: f64) -> Result<(), ValueError> {
-    if let Some([min, max]) = spec.range {
-        if n < min || n > max {
+    if let Some([min, max]) = spec.range
+        && (n < min || n > max)
+    {
+        {
             return Err(ValueError::Constraint {
                 key: spec.key.clone(),
                 title: spec.title.clone(),

@@ -18,6 +18,9 @@ use super::records::{all_records, timestamp};
 use super::{Store, StoreError};
 use crate::ledger::{FieldValues, Record};
 
+/// Stands for "no previous values" (a created record) in the hash input.
+const NO_OLD_FIELDS: &str = "\u{0}";
+
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One revision of a record.
@@ -81,27 +84,12 @@ impl VerifyReport {
     }
 }
 
-fn link_hash(
-    prev: &str,
-    record_id: &str,
-    revision: u32,
-    at: &str,
-    who: &str,
-    why: &str,
-    old_fields: Option<&str>,
-    snapshot: &str,
-) -> String {
+/// The hash of one link: the previous hash and the revision's stored text,
+/// each part length-prefixed so no two different links hash alike.
+/// Parts: prev hash, record id, revision, at, who, why, old fields, snapshot.
+fn link_hash(parts: [&str; 8]) -> String {
     let mut hasher = Sha256::new();
-    for part in [
-        prev,
-        record_id,
-        &revision.to_string(),
-        at,
-        who,
-        why,
-        old_fields.unwrap_or("\u{0}"),
-        snapshot,
-    ] {
+    for part in parts {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part.as_bytes());
     }
@@ -130,16 +118,9 @@ pub(super) fn append_revision(
     let at = timestamp(Utc::now());
     let old_text = old_fields.map(|f| serde_json::to_string(f).expect("field values serialise"));
     let snapshot = serde_json::to_string(record).expect("records serialise");
-    let hash = link_hash(
-        &prev,
-        &record.id,
-        record.revision,
-        &at,
-        who,
-        why,
-        old_text.as_deref(),
-        &snapshot,
-    );
+    let revision = record.revision.to_string();
+    let old = old_text.as_deref().unwrap_or(NO_OLD_FIELDS);
+    let hash = link_hash([&prev, &record.id, &revision, &at, who, why, old, &snapshot]);
 
     tx.execute(
         "INSERT INTO revisions (record_id, revision, at, who, why, old_fields, snapshot, prev_hash, hash)
@@ -264,16 +245,16 @@ impl Store {
                     "the chain is broken before this revision: a revision was removed, inserted or reordered",
                 );
             }
-            let recomputed = link_hash(
+            let recomputed = link_hash([
                 &s.prev_hash,
                 &s.record_id,
-                s.revision,
+                &s.revision.to_string(),
                 &s.at,
                 &s.who,
                 &s.why,
-                s.old_fields.as_deref(),
+                s.old_fields.as_deref().unwrap_or(NO_OLD_FIELDS),
                 &s.snapshot,
-            );
+            ]);
             if recomputed != s.hash {
                 problem("this revision was altered after it was saved");
             }

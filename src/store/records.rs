@@ -1,6 +1,6 @@
 //! Creating, editing and querying records; every write adds a revision.
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::history::append_revision;
@@ -60,6 +60,12 @@ pub struct RecordQuery {
     pub limit: Option<usize>,
 }
 
+/// Now, to the microsecond: what the database keeps, so a record read back
+/// equals the record written.
+pub(super) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
 pub(super) fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -81,7 +87,7 @@ impl Store {
         why: &str,
     ) -> Result<Record, StoreError> {
         let fields = check_values(record_type, &new.fields)?;
-        let now = Utc::now();
+        let now = now();
         let record = Record {
             id: uuid::Uuid::now_v7().to_string(),
             record_type: record_type.id.clone(),
@@ -167,7 +173,7 @@ impl Store {
             return Ok(old);
         }
         new.revision = old.revision + 1;
-        new.updated_at = Utc::now();
+        new.updated_at = now();
 
         tx.execute(
             "UPDATE records SET type_version = ?2, fields = ?3, transcript = ?4, audio_ref = ?5,

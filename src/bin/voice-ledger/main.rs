@@ -3,6 +3,12 @@
 //!
 //! Exit codes: 0 ok, 1 failure, 2 bad usage or bad input.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command line is the one place that prints"
+)]
+
 mod app;
 mod records;
 mod residents;

@@ -25,6 +25,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Retire a ledger: no new entries, history stays exportable.
+    Retire {
+        /// Ledger id.
+        id: String,
+    },
     /// Check a template file without installing it.
     Check {
         /// The .toml file to check.
@@ -36,6 +41,15 @@ pub fn run(app: &App, command: Command) -> anyhow::Result<()> {
     match command {
         Command::List { json } => list(&app.catalog()?, json),
         Command::Show { id, json } => show(&app.catalog()?, &id, json),
+        Command::Retire { id } => {
+            let mut catalog = app.catalog()?;
+            let today = chrono::Local::now().date_naive();
+            let path = catalog
+                .retire_ledger(&id, &app.data.templates_dir(), today)
+                .map_err(bad_input)?;
+            println!("已停用 / retired: {id} ({})", path.display());
+            Ok(())
+        }
         Command::Check { file } => {
             let catalog = Catalog::check_file(&file).map_err(bad_input)?;
             println!(
