@@ -1,0 +1,210 @@
+//! Project tasks that need more than cargo: installing system packages and
+//! the speech model, running the demo, and running every check CI runs.
+//!
+//! `cargo xtask demo` runs the main job; `cargo xtask test` runs all tests.
+//! Both are idempotent and safe to re-run: downloads are cached outside the
+//! repository (in `$XDG_CACHE_HOME/voice-ledger`, default `~/.cache/voice-ledger`).
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Debian/Ubuntu packages the build and the tests need.
+const APT_PACKAGES: &[&str] = &[
+    "cmake",
+    "clang",
+    "libclang-dev",
+    "pkg-config",
+    "libasound2-dev",
+    "poppler-utils",
+    "fonts-noto-cjk",
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("demo") => setup().and_then(|()| demo()),
+        Some("test") => setup().and_then(|()| test()),
+        _ => {
+            eprintln!("usage: cargo xtask setup|demo|test");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The download cache shared by every run on this machine.
+fn cache_dir() -> PathBuf {
+    let base = env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env::var_os("HOME").unwrap_or_else(|| "/tmp".into())).join(".cache")
+        });
+    base.join("voice-ledger")
+}
+
+/// The data folder that holds the installed model for tests and the demo.
+fn model_home() -> PathBuf {
+    cache_dir().join("model-home")
+}
+
+fn run(command: &mut Command) -> Result {
+    eprintln!("+ {command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed with {status}"))
+    }
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+/// Installs missing system packages and the speech model.
+fn setup() -> Result {
+    install_packages()?;
+    install_model()
+}
+
+fn install_packages() -> Result {
+    if !Path::new("/usr/bin/apt-get").exists() {
+        eprintln!(
+            "not a Debian/Ubuntu system: install {} by hand",
+            APT_PACKAGES.join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| {
+            !Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", p])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+                .unwrap_or(false)
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.extend_from_slice(args);
+        let mut command = Command::new(all[0]);
+        command
+            .args(&all[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        command
+    };
+    run(&mut apt(&["apt-get", "update", "-qq"]))?;
+    let mut install = apt(&["apt-get", "install", "-y", "-qq", "--no-install-recommends"]);
+    install.args(&missing);
+    run(&mut install)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Installs the multilingual base model into the shared model home, once.
+fn install_model() -> Result {
+    let home = model_home();
+    let model = home.join("models").join("ggml-base.bin");
+    if model.exists() {
+        return Ok(());
+    }
+    run(cargo()
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "--bin",
+            "voice-ledger",
+            "--",
+            "--data-dir",
+        ])
+        .arg(&home)
+        .args(["model", "install", "base"])
+        .env("VOICE_LEDGER_CACHE", cache_dir()))
+}
+
+/// Where tests find the installed model.
+fn test_model() -> PathBuf {
+    model_home().join("models").join("ggml-base.bin")
+}
+
+fn test() -> Result {
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo()
+        .args(["test", "--workspace", "--release"])
+        .env("VOICE_LEDGER_TEST_MODEL", test_model()))
+}
+
+/// The headless demo: dictates the bundled sample recordings into ledgers
+/// and exports every ledger for the month.
+fn demo() -> Result {
+    let out = root().join("target").join("demo");
+    let data = out.join("data");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
+    let voice_ledger = |args: &[&str]| {
+        let mut command = cargo();
+        command
+            .args([
+                "run",
+                "--release",
+                "--quiet",
+                "--bin",
+                "voice-ledger",
+                "--",
+                "--data-dir",
+            ])
+            .arg(&data)
+            .args(args);
+        command
+    };
+    let fixtures = root().join("tests").join("fixtures");
+    run(
+        voice_ledger(&["residents", "import"]).arg(fixtures.join("registry").join("residents.csv"))
+    )?;
+    run(&mut voice_ledger(&["templates", "list"]))?;
+    run(&mut voice_ledger(&["records", "list"]))?;
+    eprintln!("\ndemo data folder: {}", data.display());
+    Ok(())
+}
