@@ -10,6 +10,7 @@
 )]
 
 mod app;
+mod backup;
 mod records;
 mod residents;
 mod templates;
@@ -41,6 +42,10 @@ enum Command {
     /// Records: add, list, show, edit, history, verify.
     #[command(subcommand)]
     Records(records::Command),
+    /// Write a one-file backup of the data folder.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data folder and verify it.
+    Restore(backup::RestoreArgs),
     /// The resident registry: import, list.
     #[command(subcommand)]
     Residents(residents::Command),
@@ -70,5 +75,7 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Templates(c) => templates::run(app, c),
         Command::Records(c) => records::run(app, c),
         Command::Residents(c) => residents::run(app, c),
+        Command::Backup(args) => backup::run_backup(app, args),
+        Command::Restore(args) => backup::run_restore(app, args),
     }
 }
