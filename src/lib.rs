@@ -7,6 +7,7 @@
 pub mod audio;
 pub mod backup;
 pub mod ledger;
+pub mod model;
 pub mod paths;
 pub mod registry;
 pub mod store;
