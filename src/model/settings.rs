@@ -22,7 +22,9 @@ pub enum SettingsError {
         source: std::io::Error,
     },
     /// The file is not valid.
-    #[error("model settings `{path}` are damaged ({reason}); fix or delete the file and reinstall models")]
+    #[error(
+        "model settings `{path}` are damaged ({reason}); fix or delete the file and reinstall models"
+    )]
     Invalid {
         /// The settings file.
         path: PathBuf,
@@ -86,7 +88,8 @@ impl Settings {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        write_atomically(&path, text.as_bytes()).map_err(|source| SettingsError::Io { path, source })
+        write_atomically(&path, text.as_bytes())
+            .map_err(|source| SettingsError::Io { path, source })
     }
 }
 
@@ -134,6 +137,12 @@ mod tests {
         std::fs::create_dir_all(data.models_dir()).unwrap();
         std::fs::write(path(&data), "default = [").unwrap();
         let error = Settings::load(&data).unwrap_err().to_string();
-        assert!(error.starts_with(&format!("model settings `{}` are damaged", path(&data).display())), "{error}");
+        assert!(
+            error.starts_with(&format!(
+                "model settings `{}` are damaged",
+                path(&data).display()
+            )),
+            "{error}"
+        );
     }
 }

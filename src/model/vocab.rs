@@ -109,7 +109,8 @@ fn from_tokenizer_json(path: &Path) -> Result<Vec<Vec<u8>>, VocabError> {
         .enumerate()
         .map(|(id, text)| {
             let text = text.ok_or_else(|| invalid(format!("token id {id} is missing")))?;
-            decode_token(text).ok_or_else(|| invalid(format!("token {id} `{text}` is not byte-level")))
+            decode_token(text)
+                .ok_or_else(|| invalid(format!("token {id} `{text}` is not byte-level")))
         })
         .collect()
 }
@@ -206,7 +207,10 @@ mod tests {
         let error = load_tokens(dir.path()).unwrap_err().to_string();
         assert_eq!(
             error,
-            format!("vocabulary `{}` is not usable: token id 1 is missing", path.display())
+            format!(
+                "vocabulary `{}` is not usable: token id 1 is missing",
+                path.display()
+            )
         );
     }
 }

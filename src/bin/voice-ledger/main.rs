@@ -11,6 +11,7 @@
 
 mod app;
 mod backup;
+mod model;
 mod records;
 mod residents;
 mod templates;
@@ -49,6 +50,9 @@ enum Command {
     /// The resident registry: import, list.
     #[command(subcommand)]
     Residents(residents::Command),
+    /// Speech models: list, install, import, verify, remove, default, path.
+    #[command(subcommand)]
+    Model(model::Command),
 }
 
 fn main() -> ExitCode {
@@ -77,5 +81,6 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Residents(c) => residents::run(app, c),
         Command::Backup(args) => backup::run_backup(app, args),
         Command::Restore(args) => backup::run_restore(app, args),
+        Command::Model(c) => model::run(app, c),
     }
 }
