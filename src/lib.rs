@@ -6,6 +6,7 @@
 
 pub mod audio;
 pub mod backup;
+pub mod export;
 pub mod ledger;
 pub mod model;
 pub mod paths;
