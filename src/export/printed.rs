@@ -2,8 +2,9 @@
 //! verification code tells later whether the page still matches the
 //! records and which records were edited since it was printed.
 //!
-//! The store runs [`PRINTED_PAGES_SCHEMA`] as one of its migrations; the
-//! functions here only read and write these two tables.
+//! The store runs [`PRINTED_PAGES_SCHEMA`] as one of its migrations
+//! (`crate::store::MIGRATIONS`); the functions here only read and write
+//! these two tables.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -13,7 +14,7 @@ use super::{ExportError, LedgerExport};
 
 /// Tables of printed pages and the record revisions each page shows.
 pub const PRINTED_PAGES_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS printed_pages (
+CREATE TABLE printed_pages (
     code TEXT PRIMARY KEY,
     ledger_id TEXT NOT NULL,
     ledger_code TEXT NOT NULL,
@@ -25,15 +26,15 @@ CREATE TABLE IF NOT EXISTS printed_pages (
     page_count INTEGER NOT NULL,
     first_printed_at TEXT NOT NULL,
     last_printed_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS printed_page_records (
+) STRICT;
+CREATE TABLE printed_page_records (
     code TEXT NOT NULL REFERENCES printed_pages (code) ON DELETE CASCADE,
     position INTEGER NOT NULL,
     record_id TEXT NOT NULL,
     revision INTEGER NOT NULL,
     PRIMARY KEY (code, position)
-);
-CREATE INDEX IF NOT EXISTS printed_page_records_by_record ON printed_page_records (record_id);
+) STRICT;
+CREATE INDEX printed_page_records_by_record ON printed_page_records (record_id);
 ";
 
 /// A printed page as remembered.

@@ -74,6 +74,8 @@ pub const MIGRATIONS: &[&str] = &[
         UNIQUE (record_id, revision)
     ) STRICT;
     "#,
+    // 2: printed PDF pages and the record revisions each shows (owned by export::printed).
+    crate::export::PRINTED_PAGES_SCHEMA,
 ];
 
 /// The schema version a database file is at.

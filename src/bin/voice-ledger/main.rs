@@ -12,6 +12,8 @@
 mod app;
 mod backup;
 mod model;
+mod bench;
+mod export;
 mod records;
 mod residents;
 mod templates;
@@ -53,6 +55,13 @@ enum Command {
     /// Speech models: list, install, import, verify, remove, default, path.
     #[command(subcommand)]
     Model(model::Command),
+    /// Export ledgers as PDF (paper), XLSX, CSV or JSON.
+    Export(export::ExportArgs),
+    /// Check a printed page's verification code (核验码) against the database.
+    VerifyPrint(export::VerifyPrintArgs),
+    /// Measure speed: bench export.
+    #[command(subcommand)]
+    Bench(bench::Command),
 }
 
 fn main() -> ExitCode {
@@ -82,5 +91,8 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Backup(args) => backup::run_backup(app, args),
         Command::Restore(args) => backup::run_restore(app, args),
         Command::Model(c) => model::run(app, c),
+        Command::Export(args) => export::run(app, args),
+        Command::VerifyPrint(args) => export::verify_print(app, args),
+        Command::Bench(c) => bench::run(app, c),
     }
 }

@@ -17,7 +17,7 @@ const SHORT_COLUMN: f32 = 12.0;
 const CARD_GAP: f32 = 5.0;
 
 /// Smallest height of a field line.
-const FIELD_MIN: f32 = 8.0;
+const FIELD_MIN: f32 = 7.0;
 
 /// Height of the box saying the period has no records.
 const EMPTY_NOTICE: f32 = 18.0;
@@ -52,7 +52,8 @@ pub(crate) fn card_blocks(
             Align::Center,
             FontKind::Body,
             BODY_PT,
-        );
+        )
+        .middle();
         blocks.push(Block {
             rows: vec![Row {
                 cells: vec![cell],
@@ -60,12 +61,15 @@ pub(crate) fn card_blocks(
                 record: None,
             }],
             gap: 0.0,
+            optional: false,
         });
     }
 
     let empty = vec![String::new(); titles.len()];
     for _ in 0..export.ledger.print.blank_rows {
-        blocks.push(card(ts, geo, "", titles, &empty, &widths, None));
+        let mut blank = card(ts, geo, "", titles, &empty, &widths, None);
+        blank.optional = true;
+        blocks.push(blank);
     }
     blocks
 }
@@ -142,5 +146,6 @@ fn card(
     Block {
         rows,
         gap: CARD_GAP,
+        optional: false,
     }
 }

@@ -170,7 +170,9 @@ impl<'a> Canvas<'a> {
         body: &FontId,
         heading: Option<&FontId>,
     ) -> Vec<Op> {
-        let pt = |mm: f32| Pt(mm * PT_PER_MM);
+        // Hundredths of a point are finer than any printer and keep the
+        // content streams short.
+        let pt = |mm: f32| Pt((mm * PT_PER_MM * 100.0).round() / 100.0);
         let point = |x: f32, y: f32| Point {
             x: pt(x),
             y: pt(page_height - y),

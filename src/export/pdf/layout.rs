@@ -101,6 +101,8 @@ pub(crate) struct Cell {
     pub width: f32,
     pub lines: Vec<String>,
     pub align: Align,
+    /// Top-aligned (record values) or centred vertically (headings, labels).
+    pub middle: bool,
     pub font: FontKind,
     pub size: f32,
     /// Grey background (headings and labels).
@@ -126,6 +128,7 @@ impl Cell {
             width,
             lines,
             align,
+            middle: false,
             font,
             size,
             shade: false,
@@ -133,8 +136,16 @@ impl Cell {
         }
     }
 
+    /// Grey background and text centred vertically, for headings and labels.
     pub(crate) fn shaded(mut self) -> Cell {
         self.shade = true;
+        self.middle = true;
+        self
+    }
+
+    /// Text centred vertically.
+    pub(crate) fn middle(mut self) -> Cell {
+        self.middle = true;
         self
     }
 
@@ -199,8 +210,11 @@ impl Row {
                 canvas.fill(cell.x, y, cell.width, height, 0.90);
             }
             let line = line_height(cell.size);
-            // Text is centred vertically, which reads best in tall rows.
-            let mut top = y + (height - cell.text_height()) / 2.0;
+            let mut top = if cell.middle {
+                y + (height - cell.text_height()) / 2.0
+            } else {
+                y + PAD_Y
+            };
             for text in &cell.lines {
                 canvas.text_in(
                     cell.x + PAD_X,
@@ -230,6 +244,9 @@ pub(crate) struct Block {
     pub rows: Vec<Row>,
     /// Space above the block unless it starts a page.
     pub gap: f32,
+    /// Left out when it does not fit on the current page (blank rows for
+    /// handwriting never start a page of their own).
+    pub optional: bool,
 }
 
 /// A row placed on a page.
@@ -272,6 +289,9 @@ pub(crate) fn paginate(
 
     for block in blocks {
         let height: f32 = block.rows.iter().map(Row::height).sum();
+        if block.optional && pager.y + block.gap + height > bottom + 0.01 {
+            continue;
+        }
         if !pager.fresh && pager.y + block.gap + height > bottom && height <= capacity {
             pager.new_page();
         }

@@ -12,6 +12,7 @@ mod table;
 mod text;
 
 use std::collections::BTreeSet;
+use std::io::Write as _;
 use std::path::Path;
 
 use printpdf::{Mm, PdfPage, PdfSaveOptions};
@@ -66,40 +67,29 @@ pub fn render_pdf(export: &LedgerExport<'_>, fonts: &PdfFonts) -> Result<Rendere
     };
 
     let count = body_pages.len();
-    let mut canvases = Vec::with_capacity(count);
-    let mut printed = Vec::with_capacity(count);
-    for (i, page) in body_pages.into_iter().enumerate() {
+    let printed: Vec<PrintedPage> = body_pages
+        .iter()
+        .enumerate()
+        .map(|(i, page)| PrintedPage {
+            number: (i + 1) as u32,
+            count: count as u32,
+            code: page_code(&export.ledger.id, export.rows.from, export.rows.to, i + 1, &page.records),
+            records: page.records.clone(),
+        })
+        .collect();
+    let canvases = in_parallel(body_pages.iter().zip(&printed).collect(), |(page, info)| {
         let mut canvas = Canvas::new(ts);
         draw_header(&mut canvas, &geo, export);
         for placed in &page.rows {
             placed.row.draw(&mut canvas, placed.y, placed.top_border);
         }
-        let code = page_code(
-            &export.ledger.id,
-            export.rows.from,
-            export.rows.to,
-            i + 1,
-            &page.records,
-        );
-        draw_footer(&mut canvas, &geo, export, i + 1, count, &code);
-        canvases.push(canvas);
-        printed.push(PrintedPage {
-            number: (i + 1) as u32,
-            count: count as u32,
-            code,
-            records: page.records,
-        });
-    }
+        draw_footer(&mut canvas, &geo, export, info.number as usize, count, &info.code);
+        canvas
+    });
 
     // Each face is embedded with only the glyphs the pages use.
-    let mut body_chars: BTreeSet<char> = canvases
-        .iter()
-        .flat_map(|c| c.chars(FontKind::Body))
-        .collect();
-    let heading_chars: BTreeSet<char> = canvases
-        .iter()
-        .flat_map(|c| c.chars(FontKind::Heading))
-        .collect();
+    let mut body_chars: BTreeSet<char> = canvases.iter().flat_map(|c| c.chars(FontKind::Body)).collect();
+    let heading_chars: BTreeSet<char> = canvases.iter().flat_map(|c| c.chars(FontKind::Heading)).collect();
     if fonts.heading.is_none() {
         body_chars.extend(&heading_chars);
     }
@@ -115,31 +105,81 @@ pub fn render_pdf(export: &LedgerExport<'_>, fonts: &PdfFonts) -> Result<Rendere
         Some(face) => Some(doc.add_font(&face.subset(&heading_chars)?)),
         None => None,
     };
-    let pages: Vec<PdfPage> = canvases
-        .into_iter()
-        .map(|canvas| {
-            let ops = canvas.into_ops(geo.height, &body_id, heading_id.as_ref());
-            PdfPage::new(Mm(geo.width), Mm(geo.height), ops)
-        })
-        .collect();
+    let pages = in_parallel(canvases, |canvas| {
+        let ops = canvas.into_ops(geo.height, &body_id, heading_id.as_ref());
+        PdfPage::new(Mm(geo.width), Mm(geo.height), ops)
+    });
+    doc.with_pages(pages);
 
     let options = PdfSaveOptions {
-        optimize: true,
+        optimize: false,
         // The fonts are subset above already.
         subset_fonts: false,
         secure: true,
         image_optimization: None,
     };
     let mut warnings = Vec::new();
-    let bytes = doc.with_pages(pages).save(&options, &mut warnings);
+    let mut pdf = printpdf::to_lopdf_doc(&doc, &options, &mut warnings);
     for warning in warnings {
         tracing::debug!(?warning, "PDF writer note");
     }
+    compress_streams(&mut pdf);
+    let mut bytes = Vec::new();
+    pdf.save_to(&mut bytes).expect("writing a PDF to memory");
+
     tracing::debug!(ledger = %export.ledger.id, pages = count, bytes = bytes.len(), "rendered PDF");
     Ok(RenderedPdf {
         bytes,
         pages: printed,
         missing_glyphs,
+    })
+}
+
+/// Compresses every stream that may be compressed, on all cores. (The PDF
+/// library compresses one stream after another at its slowest setting,
+/// which dominated the time of large ledgers.)
+fn compress_streams(pdf: &mut lopdf::Document) {
+    let streams: Vec<&mut lopdf::Stream> = pdf
+        .objects
+        .values_mut()
+        .filter_map(|object| match object {
+            lopdf::Object::Stream(s) if s.allows_compression && s.dict.get(b"Filter").is_err() => Some(s),
+            _ => None,
+        })
+        .collect();
+    in_parallel(streams, |stream| {
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&stream.content).expect("compressing in memory");
+        let compressed = encoder.finish().expect("compressing in memory");
+        if compressed.len() < stream.content.len() {
+            stream.dict.set("Filter", "FlateDecode");
+            stream.set_content(compressed);
+        }
+    });
+}
+
+/// `f` applied to every item, spread over the machine's cores, in order.
+fn in_parallel<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads < 2 || items.len() < 2 {
+        return items.into_iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(chunk).collect());
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a PDF worker thread panicked"))
+            .collect()
     })
 }
 

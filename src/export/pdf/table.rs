@@ -71,6 +71,7 @@ pub(crate) fn table_rows(
                     record: Some((row.record_id.clone(), row.revision)),
                 }],
                 gap: 0.0,
+                optional: false,
             }
         })
         .collect();
@@ -85,7 +86,8 @@ pub(crate) fn table_rows(
             Align::Center,
             FontKind::Body,
             BODY_PT,
-        );
+        )
+        .middle();
         blocks.push(Block {
             rows: vec![Row {
                 cells: vec![cell],
@@ -93,6 +95,7 @@ pub(crate) fn table_rows(
                 record: None,
             }],
             gap: 0.0,
+            optional: false,
         });
     }
 
@@ -108,6 +111,7 @@ pub(crate) fn table_rows(
                 record: None,
             }],
             gap: 0.0,
+            optional: true,
         });
     }
 
