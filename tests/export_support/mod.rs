@@ -20,7 +20,10 @@ pub fn header() -> HeaderContext {
         sub_district: "江川路街道".to_string(),
         committee: "鹤庆居民区居委会".to_string(),
         period_label: "2026年11月".to_string(),
-        printed_at: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_opt(9, 30, 0).unwrap(),
+        printed_at: NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(9, 30, 0)
+            .unwrap(),
     }
 }
 
@@ -34,7 +37,8 @@ pub fn visit(n: usize, day: u32, fields: Value) -> Record {
     let mut values: voice_ledger::ledger::FieldValues = serde_json::from_value(fields).unwrap();
     values.insert("visit_date".into(), json!(format!("2026-11-{day:02}")));
     values.entry("visit_mode".into()).or_insert(json!("入户"));
-    let at = Utc.with_ymd_and_hms(2026, 11, day, 8, 0, 0).unwrap() + chrono::Duration::seconds(n as i64);
+    let at =
+        Utc.with_ymd_and_hms(2026, 11, day, 8, 0, 0).unwrap() + chrono::Duration::seconds(n as i64);
     Record {
         id: format!("0193a1b2-0000-7000-8000-{n:012}"),
         record_type: "home-visit".to_string(),
@@ -52,7 +56,16 @@ pub fn visit(n: usize, day: u32, fields: Value) -> Record {
     }
 }
 
-const NAMES: &[&str] = &["王秀英", "张建国", "李桂兰", "陈志强", "刘凤英", "赵德明", "周玉珍", "吴国平"];
+const NAMES: &[&str] = &[
+    "王秀英",
+    "张建国",
+    "李桂兰",
+    "陈志强",
+    "刘凤英",
+    "赵德明",
+    "周玉珍",
+    "吴国平",
+];
 const CONCERNS: &[&str] = &[
     "反映楼道灯坏了，晚上出门不方便，希望尽快修好。",
     "老伯腿脚不便，希望居委会帮忙联系家庭医生上门。",
@@ -101,10 +114,22 @@ pub fn visits(count: usize) -> Vec<Record> {
 pub fn rows_for(catalog: &Catalog, ledger: &str, records: &[Record]) -> LedgerRows {
     let period = ReportPeriod::parse(PERIOD).unwrap();
     let ledger = catalog.ledger(ledger).unwrap();
-    ledger_rows(catalog, ledger, records, &HashMap::<String, Resident>::new(), period.from, period.to)
+    ledger_rows(
+        catalog,
+        ledger,
+        records,
+        &HashMap::<String, Resident>::new(),
+        period.from,
+        period.to,
+    )
 }
 
-pub fn export<'a>(catalog: &'a Catalog, ledger: &str, rows: &'a LedgerRows, header: &'a HeaderContext) -> LedgerExport<'a> {
+pub fn export<'a>(
+    catalog: &'a Catalog,
+    ledger: &str,
+    rows: &'a LedgerRows,
+    header: &'a HeaderContext,
+) -> LedgerExport<'a> {
     LedgerExport {
         ledger: catalog.ledger(ledger).unwrap(),
         rows,
@@ -115,7 +140,9 @@ pub fn export<'a>(catalog: &'a Catalog, ledger: &str, rows: &'a LedgerRows, head
 /// A scratch folder under the build's target directory, kept after the
 /// test so rendered pages can be looked at.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("export").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("export")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -129,7 +156,11 @@ pub fn pdf_pages(pdf: &Path) -> Vec<String> {
         .arg("-")
         .output()
         .expect("pdftotext runs (Debian: apt-get install poppler-utils)");
-    assert!(output.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = String::from_utf8(output.stdout).unwrap();
     let mut pages: Vec<String> = text.split('\u{c}').map(str::to_string).collect();
     if pages.last().is_some_and(|p| p.trim().is_empty()) {
@@ -190,7 +221,11 @@ pub fn pdf_words(pdf: &Path) -> Vec<Word> {
 }
 
 fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Renders each page to a PNG next to the PDF (for looking at layouts).
@@ -210,7 +245,10 @@ pub fn render_pngs(pdf: &Path) -> Vec<PathBuf> {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             p.extension().is_some_and(|e| e == "png")
-                && p.file_name().unwrap().to_string_lossy().starts_with(&format!("{stem}-"))
+                && p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("{stem}-"))
         })
         .collect();
     pngs.sort();
@@ -220,4 +258,62 @@ pub fn render_pngs(pdf: &Path) -> Vec<PathBuf> {
 /// Strips all whitespace, for comparing cell texts whose line breaks differ.
 pub fn squash(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The text of each page in content-stream order (`pdftotext -raw`): the
+/// order the exporter drew it, which for a table is row by row, cell by cell.
+pub fn pdf_raw_pages(pdf: &Path) -> Vec<String> {
+    let output = Command::new("pdftotext")
+        .args(["-raw", "-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (Debian: apt-get install poppler-utils)");
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut pages: Vec<String> = text.split('\u{c}').map(str::to_string).collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// What every page of `export` starts with, squashed: the header lines and
+/// (for tables) the column headings.
+pub fn page_top(export: &LedgerExport<'_>, with_headings: bool) -> String {
+    let (ledger, header) = (export.ledger, export.header);
+    let mut top = format!(
+        "{}{}条线：{}{}期间：{}台账编号：{}",
+        header.sub_district,
+        header.committee,
+        ledger.department,
+        ledger.title,
+        header.period_label,
+        ledger.code
+    );
+    if with_headings {
+        top.push_str("序号");
+        for column in &export.rows.columns {
+            top.push_str(column);
+        }
+    }
+    squash(&top)
+}
+
+/// What page `number` of `count` ends with, squashed: sign-off labels, print
+/// time, page numbers and the verification code.
+pub fn page_bottom(export: &LedgerExport<'_>, number: u32, count: u32, code: &str) -> String {
+    let mut bottom: String = export
+        .ledger
+        .print
+        .sign_off
+        .iter()
+        .map(|l| format!("{l}："))
+        .collect();
+    bottom.push_str(&format!(
+        "打印时间：{}第{number}页共{count}页核验码{}",
+        export.header.printed_at.format("%Y-%m-%d %H:%M"),
+        voice_ledger::export::format_page_code(code)
+    ));
+    squash(&bottom)
 }

@@ -52,7 +52,10 @@ fn export(app: &App, args: ExportBench) -> anyhow::Result<()> {
     let records = synthetic_visits(args.records);
     let (dir, keep) = match &args.output {
         Some(dir) => (dir.clone(), true),
-        None => (std::env::temp_dir().join(format!("voice-ledger-bench-{}", std::process::id())), false),
+        None => (
+            std::env::temp_dir().join(format!("voice-ledger-bench-{}", std::process::id())),
+            false,
+        ),
     };
     std::fs::create_dir_all(&dir)?;
     let header = HeaderContext {
@@ -67,9 +70,20 @@ fn export(app: &App, args: ExportBench) -> anyhow::Result<()> {
     let font_time = started.elapsed();
 
     let started = Instant::now();
-    let rows = ledger_rows(&catalog, ledger, &records, &HashMap::new(), period.from, period.to);
+    let rows = ledger_rows(
+        &catalog,
+        ledger,
+        &records,
+        &HashMap::new(),
+        period.from,
+        period.to,
+    );
     let rows_time = started.elapsed();
-    let export = LedgerExport { ledger, rows: &rows, header: &header };
+    let export = LedgerExport {
+        ledger,
+        rows: &rows,
+        header: &header,
+    };
 
     let pdf_path = dir.join("bench.pdf");
     let started = Instant::now();
@@ -90,8 +104,18 @@ fn export(app: &App, args: ExportBench) -> anyhow::Result<()> {
 
     let size = |p: &PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let (font_path, face) = fonts.body_file();
-    println!("records     {} synthetic home visits → {} rows in {} ({})", records.len(), rows.rows.len(), ledger.id, ledger.title);
-    println!("font        {:>7.3} s  ({} face {face})", font_time.as_secs_f64(), font_path.display());
+    println!(
+        "records     {} synthetic home visits → {} rows in {} ({})",
+        records.len(),
+        rows.rows.len(),
+        ledger.id,
+        ledger.title
+    );
+    println!(
+        "font        {:>7.3} s  ({} face {face})",
+        font_time.as_secs_f64(),
+        font_path.display()
+    );
     println!("rows        {:>7.3} s", rows_time.as_secs_f64());
     println!(
         "pdf         {:>7.3} s  {} pages, {:.2} MB",
@@ -99,7 +123,11 @@ fn export(app: &App, args: ExportBench) -> anyhow::Result<()> {
         rendered.pages.len(),
         size(&pdf_path) as f64 / 1e6
     );
-    println!("xlsx        {:>7.3} s  {:.2} MB", xlsx_time.as_secs_f64(), size(&xlsx_path) as f64 / 1e6);
+    println!(
+        "xlsx        {:>7.3} s  {:.2} MB",
+        xlsx_time.as_secs_f64(),
+        size(&xlsx_path) as f64 / 1e6
+    );
     println!("csv         {:>7.3} s", csv_time.as_secs_f64());
     println!("json        {:>7.3} s", json_time.as_secs_f64());
     if keep {
@@ -115,7 +143,10 @@ struct Sequence(u64);
 
 impl Sequence {
     fn next(&mut self) -> usize {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) as usize
     }
 
@@ -124,10 +155,22 @@ impl Sequence {
     }
 }
 
-const SURNAMES: &[&str] = &["王", "张", "李", "陈", "刘", "赵", "周", "吴", "徐", "孙", "朱", "沈", "顾", "陆"];
-const GIVEN: &[&str] = &["秀英", "建国", "桂兰", "志强", "凤英", "德明", "玉珍", "国平", "美华", "金妹", "阿大", "文娟", "小弟", "丽萍"];
+const SURNAMES: &[&str] = &[
+    "王", "张", "李", "陈", "刘", "赵", "周", "吴", "徐", "孙", "朱", "沈", "顾", "陆",
+];
+const GIVEN: &[&str] = &[
+    "秀英", "建国", "桂兰", "志强", "凤英", "德明", "玉珍", "国平", "美华", "金妹", "阿大", "文娟",
+    "小弟", "丽萍",
+];
 const ROADS: &[&str] = &["江川路", "鹤庆路", "沧源路", "永德路", "东川路", "碧江路"];
-const HEALTH: &[&str] = &["身体尚可", "血压偏高，按时服药", "行动不便，需要拐杖", "精神很好，每天下楼散步", "刚出院，在家休养", "糖尿病，饮食控制中"];
+const HEALTH: &[&str] = &[
+    "身体尚可",
+    "血压偏高，按时服药",
+    "行动不便，需要拐杖",
+    "精神很好，每天下楼散步",
+    "刚出院，在家休养",
+    "糖尿病，饮食控制中",
+];
 const CONCERNS: &[&str] = &[
     "反映楼道灯坏了，晚上出门不方便，希望尽快修好。",
     "腿脚不便，希望居委会帮忙联系家庭医生上门。",
@@ -164,15 +207,30 @@ fn synthetic_visits(count: usize) -> Vec<Record> {
                 fields.insert(k.to_string(), v);
             };
             set("visit_date", json!(day.format("%Y-%m-%d").to_string()));
-            set("visit_time", json!(format!("{:02}:{:02}", 9 + seq.next() % 8, seq.next() % 60)));
-            set("visit_mode", json!(["入户", "入户", "入户", "电话", "约谈"][seq.next() % 5]));
-            set("resident", json!(format!("{}{}", seq.pick(SURNAMES), seq.pick(GIVEN))));
+            set(
+                "visit_time",
+                json!(format!("{:02}:{:02}", 9 + seq.next() % 8, seq.next() % 60)),
+            );
+            set(
+                "visit_mode",
+                json!(["入户", "入户", "入户", "电话", "约谈"][seq.next() % 5]),
+            );
+            set(
+                "resident",
+                json!(format!("{}{}", seq.pick(SURNAMES), seq.pick(GIVEN))),
+            );
             set(
                 "address",
-                json!(format!("{}{}弄{}号{}室", seq.pick(ROADS), 100 + seq.next() % 900, 1 + seq.next() % 40, 101 + (seq.next() % 6) * 100 + seq.next() % 3)),
+                json!(format!(
+                    "{}{}弄{}号{}室",
+                    seq.pick(ROADS),
+                    100 + seq.next() % 900,
+                    1 + seq.next() % 40,
+                    101 + (seq.next() % 6) * 100 + seq.next() % 3
+                )),
             );
             set("age", json!(60 + seq.next() % 40));
-            if seq.next() % 2 == 0 {
+            if seq.next().is_multiple_of(2) {
                 set("bp_systolic", json!(110 + seq.next() % 60));
                 set("bp_diastolic", json!(65 + seq.next() % 30));
             }
@@ -183,8 +241,9 @@ fn synthetic_visits(count: usize) -> Vec<Record> {
             }
             set("actions", json!(seq.pick(ACTIONS)));
             set("result", json!(seq.pick(RESULTS)));
-            set("follow_up", json!(seq.next() % 3 == 0));
-            let at = Utc.from_utc_datetime(&day.and_hms_opt(8, 0, 0).expect("valid time")) + Duration::seconds(i as i64);
+            set("follow_up", json!(seq.next().is_multiple_of(3)));
+            let at = Utc.from_utc_datetime(&day.and_hms_opt(8, 0, 0).expect("valid time"))
+                + Duration::seconds(i as i64);
             Record {
                 id: format!("0193a1b2-0000-7000-8000-{i:012}"),
                 record_type: "home-visit".to_string(),

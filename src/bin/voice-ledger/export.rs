@@ -121,22 +121,50 @@ pub fn run(app: &App, args: ExportArgs) -> anyhow::Result<()> {
         };
         std::fs::create_dir_all(&args.output)
             .with_context(|| format!("cannot create folder `{}`", args.output.display()))?;
-        let fonts = (format == Format::Pdf).then(|| args.font.load()).transpose()?;
+        let fonts = (format == Format::Pdf)
+            .then(|| args.font.load())
+            .transpose()?;
         let mut written = Vec::new();
         for (ledger, rows) in exportable_ledgers(&catalog, &records, &residents, &period) {
             let path = args.output.join(export_file_name(ledger, &period, format));
-            let export = LedgerExport { ledger, rows: &rows, header: &header };
+            let export = LedgerExport {
+                ledger,
+                rows: &rows,
+                header: &header,
+            };
             written.push(write_one(&store, &export, format, fonts.as_ref(), &path)?);
         }
         written
     } else {
-        let id = args.ledger.as_deref().expect("clap requires --ledger without --all");
+        let id = args
+            .ledger
+            .as_deref()
+            .expect("clap requires --ledger without --all");
         let ledger = find_ledger(&catalog, id)?;
         let format = output_format(&args)?;
-        let fonts = (format == Format::Pdf).then(|| args.font.load()).transpose()?;
-        let rows = ledger_rows(&catalog, ledger, &records, &residents, period.from, period.to);
-        let export = LedgerExport { ledger, rows: &rows, header: &header };
-        vec![write_one(&store, &export, format, fonts.as_ref(), &args.output)?]
+        let fonts = (format == Format::Pdf)
+            .then(|| args.font.load())
+            .transpose()?;
+        let rows = ledger_rows(
+            &catalog,
+            ledger,
+            &records,
+            &residents,
+            period.from,
+            period.to,
+        );
+        let export = LedgerExport {
+            ledger,
+            rows: &rows,
+            header: &header,
+        };
+        vec![write_one(
+            &store,
+            &export,
+            format,
+            fonts.as_ref(),
+            &args.output,
+        )?]
     };
 
     if args.json {
@@ -148,7 +176,12 @@ pub fn run(app: &App, args: ExportArgs) -> anyhow::Result<()> {
     }
     for file in &written {
         let pages = file.pages.map(|p| format!("，{p} 页")).unwrap_or_default();
-        println!("已导出 / exported {}：{} 行{pages} → {}", file.ledger_id, file.rows, file.path.display());
+        println!(
+            "已导出 / exported {}：{} 行{pages} → {}",
+            file.ledger_id,
+            file.rows,
+            file.path.display()
+        );
     }
     Ok(())
 }
@@ -226,16 +259,27 @@ pub fn verify_print(app: &App, args: VerifyPrintArgs) -> anyhow::Result<()> {
             page.page_count,
             page.last_printed_at
         );
-        let changed = check.records.iter().filter(|r| r.change != RecordChange::Unchanged).count();
+        let changed = check
+            .records
+            .iter()
+            .filter(|r| r.change != RecordChange::Unchanged)
+            .count();
         if check.matches {
-            println!("与数据库一致 / matches the database: {} 条记录未改动 / records unchanged", check.records.len());
+            println!(
+                "与数据库一致 / matches the database: {} 条记录未改动 / records unchanged",
+                check.records.len()
+            );
         } else {
             println!(
                 "与数据库不一致 / does not match the database: {changed} 条记录在打印后有变动 / of {} records changed since printing",
                 check.records.len()
             );
         }
-        for record in check.records.iter().filter(|r| r.change != RecordChange::Unchanged) {
+        for record in check
+            .records
+            .iter()
+            .filter(|r| r.change != RecordChange::Unchanged)
+        {
             match record.current_revision {
                 Some(now) => println!(
                     "  {}  打印时第 {} 版，现为第 {} 版 / printed revision {}, now {}",
@@ -247,14 +291,21 @@ pub fn verify_print(app: &App, args: VerifyPrintArgs) -> anyhow::Result<()> {
                 ),
             }
             for change in changes.iter().filter(|c| c.0 == record.record_id) {
-                println!("      {}：{} → {}", change.1, show(&change.2), show(&change.3));
+                println!(
+                    "      {}：{} → {}",
+                    change.1,
+                    show(&change.2),
+                    show(&change.3)
+                );
             }
         }
     }
     if check.matches {
         Ok(())
     } else {
-        Err(anyhow!("the printed page no longer matches the database; reprint the ledger"))
+        Err(anyhow!(
+            "the printed page no longer matches the database; reprint the ledger"
+        ))
     }
 }
 
@@ -273,7 +324,11 @@ fn changed_cells(
     };
     let residents = residents(store)?;
     let mut out = Vec::new();
-    for record in check.records.iter().filter(|r| r.change == RecordChange::Edited) {
+    for record in check
+        .records
+        .iter()
+        .filter(|r| r.change == RecordChange::Edited)
+    {
         let (Some(now), Some(then)) = (
             current.get(&record.record_id),
             store.record_at_revision(&record.record_id, record.printed_revision)?,
@@ -282,8 +337,19 @@ fn changed_cells(
         };
         let cells = |r: &Record| {
             let all = chrono::NaiveDate::MIN;
-            let rows = ledger_rows(&catalog, ledger, std::slice::from_ref(r), &residents, all, chrono::NaiveDate::MAX);
-            rows.rows.into_iter().next().map(|row| row.cells).unwrap_or_default()
+            let rows = ledger_rows(
+                &catalog,
+                ledger,
+                std::slice::from_ref(r),
+                &residents,
+                all,
+                chrono::NaiveDate::MAX,
+            );
+            rows.rows
+                .into_iter()
+                .next()
+                .map(|row| row.cells)
+                .unwrap_or_default()
         };
         let (before, after) = (cells(&then), cells(now));
         for (i, column) in ledger.columns.iter().enumerate() {
@@ -317,7 +383,11 @@ fn output_format(args: &ExportArgs) -> anyhow::Result<Format> {
     if let Some(f) = &args.format {
         return Ok(Format::parse(f).expect("clap checks the format"));
     }
-    let extension = args.output.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let extension = args
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
     Format::parse(extension).ok_or_else(|| {
         bad_input(anyhow!(
             "cannot tell the format of `{}`; add --format pdf|xlsx|csv|json or end the file name in one of them",
@@ -329,16 +399,27 @@ fn output_format(args: &ExportArgs) -> anyhow::Result<Format> {
 fn find_ledger<'a>(catalog: &'a Catalog, id: &str) -> anyhow::Result<&'a Ledger> {
     catalog.ledger(id).ok_or_else(|| {
         let known: Vec<&str> = catalog.ledgers().map(|l| l.id.as_str()).collect();
-        bad_input(anyhow!("no ledger `{id}`; known ledgers: {}", known.join(", ")))
+        bad_input(anyhow!(
+            "no ledger `{id}`; known ledgers: {}",
+            known.join(", ")
+        ))
     })
 }
 
 fn residents(store: &Store) -> anyhow::Result<HashMap<String, Resident>> {
-    Ok(store.residents()?.into_iter().map(|r| (r.id.clone(), r)).collect())
+    Ok(store
+        .residents()?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect())
 }
 
 /// Header names from options, then the environment, then the records.
-pub fn header_context(args: &HeaderArgs, records: &[Record], period: &ReportPeriod) -> HeaderContext {
+pub fn header_context(
+    args: &HeaderArgs,
+    records: &[Record],
+    period: &ReportPeriod,
+) -> HeaderContext {
     let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let committee = args
         .committee
@@ -347,7 +428,11 @@ pub fn header_context(args: &HeaderArgs, records: &[Record], period: &ReportPeri
         .or_else(|| most_common_committee(records))
         .unwrap_or_else(|| "居委会".to_string());
     HeaderContext {
-        sub_district: args.sub_district.clone().or_else(|| from_env(SUB_DISTRICT_ENV)).unwrap_or_default(),
+        sub_district: args
+            .sub_district
+            .clone()
+            .or_else(|| from_env(SUB_DISTRICT_ENV))
+            .unwrap_or_default(),
         committee,
         period_label: period.label.clone(),
         printed_at: chrono::Local::now().naive_local(),
@@ -359,5 +444,8 @@ fn most_common_committee(records: &[Record]) -> Option<String> {
     for r in records {
         *counts.entry(r.committee.as_str()).or_default() += 1;
     }
-    counts.into_iter().max_by_key(|(name, n)| (*n, std::cmp::Reverse(*name))).map(|(name, _)| name.to_string())
+    counts
+        .into_iter()
+        .max_by_key(|(name, n)| (*n, std::cmp::Reverse(*name)))
+        .map(|(name, _)| name.to_string())
 }

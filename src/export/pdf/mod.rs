@@ -73,7 +73,13 @@ pub fn render_pdf(export: &LedgerExport<'_>, fonts: &PdfFonts) -> Result<Rendere
         .map(|(i, page)| PrintedPage {
             number: (i + 1) as u32,
             count: count as u32,
-            code: page_code(&export.ledger.id, export.rows.from, export.rows.to, i + 1, &page.records),
+            code: page_code(
+                &export.ledger.id,
+                export.rows.from,
+                export.rows.to,
+                i + 1,
+                &page.records,
+            ),
             records: page.records.clone(),
         })
         .collect();
@@ -83,13 +89,26 @@ pub fn render_pdf(export: &LedgerExport<'_>, fonts: &PdfFonts) -> Result<Rendere
         for placed in &page.rows {
             placed.row.draw(&mut canvas, placed.y, placed.top_border);
         }
-        draw_footer(&mut canvas, &geo, export, info.number as usize, count, &info.code);
+        draw_footer(
+            &mut canvas,
+            &geo,
+            export,
+            info.number as usize,
+            count,
+            &info.code,
+        );
         canvas
     });
 
     // Each face is embedded with only the glyphs the pages use.
-    let mut body_chars: BTreeSet<char> = canvases.iter().flat_map(|c| c.chars(FontKind::Body)).collect();
-    let heading_chars: BTreeSet<char> = canvases.iter().flat_map(|c| c.chars(FontKind::Heading)).collect();
+    let mut body_chars: BTreeSet<char> = canvases
+        .iter()
+        .flat_map(|c| c.chars(FontKind::Body))
+        .collect();
+    let heading_chars: BTreeSet<char> = canvases
+        .iter()
+        .flat_map(|c| c.chars(FontKind::Heading))
+        .collect();
     if fonts.heading.is_none() {
         body_chars.extend(&heading_chars);
     }
@@ -143,13 +162,18 @@ fn compress_streams(pdf: &mut lopdf::Document) {
         .objects
         .values_mut()
         .filter_map(|object| match object {
-            lopdf::Object::Stream(s) if s.allows_compression && s.dict.get(b"Filter").is_err() => Some(s),
+            lopdf::Object::Stream(s) if s.allows_compression && s.dict.get(b"Filter").is_err() => {
+                Some(s)
+            }
             _ => None,
         })
         .collect();
     in_parallel(streams, |stream| {
-        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-        encoder.write_all(&stream.content).expect("compressing in memory");
+        let mut encoder =
+            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder
+            .write_all(&stream.content)
+            .expect("compressing in memory");
         let compressed = encoder.finish().expect("compressing in memory");
         if compressed.len() < stream.content.len() {
             stream.dict.set("Filter", "FlateDecode");
@@ -160,7 +184,9 @@ fn compress_streams(pdf: &mut lopdf::Document) {
 
 /// `f` applied to every item, spread over the machine's cores, in order.
 fn in_parallel<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     if threads < 2 || items.len() < 2 {
         return items.into_iter().map(f).collect();
     }

@@ -13,7 +13,10 @@ const QUIET: usize = 1;
 /// code draws nothing.
 pub(crate) fn draw_qr(canvas: &mut Canvas<'_>, data: &str, x: f32, y: f32, size: f32) {
     let Some(colors) = modules(data) else {
-        tracing::debug!(len = data.len(), "text too long for a QR code; leaving it out");
+        tracing::debug!(
+            len = data.len(),
+            "text too long for a QR code; leaving it out"
+        );
         return;
     };
     let width = (colors.len() as f64).sqrt() as usize;
@@ -70,7 +73,8 @@ pub(crate) fn draw_qr(canvas: &mut Canvas<'_>, data: &str, x: f32, y: f32, size:
 fn modules(data: &str) -> Option<Vec<Color>> {
     let bits = qrcode::bits::encode_auto(data.as_bytes(), EcLevel::M).ok()?;
     let version = bits.version();
-    let (codewords, ec) = qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M).ok()?;
+    let (codewords, ec) =
+        qrcode::ec::construct_codewords(&bits.into_bytes(), version, EcLevel::M).ok()?;
     let mut canvas = QrCanvas::new(version, EcLevel::M);
     canvas.draw_all_functional_patterns();
     canvas.draw_data(&codewords, &ec);
