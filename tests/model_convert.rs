@@ -99,15 +99,30 @@ fn fused_projections_are_split_in_query_key_value_order() {
     };
 
     let self_attn = "encoder.blocks.0.attn";
-    assert_eq!(tensors[&format!("{self_attn}.query.weight")].bytes, f16_part(0));
-    assert_eq!(tensors[&format!("{self_attn}.key.weight")].bytes, f16_part(1));
-    assert_eq!(tensors[&format!("{self_attn}.value.weight")].bytes, f16_part(2));
-    assert_eq!(tensors[&format!("{self_attn}.value.bias")].bytes, f32_part(2, STATE));
+    assert_eq!(
+        tensors[&format!("{self_attn}.query.weight")].bytes,
+        f16_part(0)
+    );
+    assert_eq!(
+        tensors[&format!("{self_attn}.key.weight")].bytes,
+        f16_part(1)
+    );
+    assert_eq!(
+        tensors[&format!("{self_attn}.value.weight")].bytes,
+        f16_part(2)
+    );
+    assert_eq!(
+        tensors[&format!("{self_attn}.value.bias")].bytes,
+        f32_part(2, STATE)
+    );
 
     let cross = "decoder.blocks.1.cross_attn";
     assert_eq!(tensors[&format!("{cross}.key.weight")].bytes, f16_part(0));
     assert_eq!(tensors[&format!("{cross}.value.weight")].bytes, f16_part(1));
-    assert_eq!(tensors[&format!("{cross}.value.bias")].bytes, f32_part(1, STATE));
+    assert_eq!(
+        tensors[&format!("{cross}.value.bias")].bytes,
+        f32_part(1, STATE)
+    );
 }
 
 #[test]

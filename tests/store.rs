@@ -385,3 +385,75 @@ fn migrations_apply_to_fresh_and_existing_databases() {
         "{err}"
     );
 }
+
+#[test]
+fn masked_ledgers_hide_phone_and_id_numbers_in_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut catalog = Catalog::builtin();
+    catalog
+        .add_text(
+            "masked.toml",
+            r#"[[ledgers]]
+id = "visit-contacts-masked"
+code = "ZH-09"
+title = "走访联系台账（对外）"
+department = "社区综合"
+mask = ["phone", "id_number"]
+governance = { status = "draft" }
+sources = [{ record_type = "home-visit" }]
+columns = [
+  { title = "姓名", value = "{resident}" },
+  { title = "电话", value = "{phone}" },
+  { title = "身份证号", value = "{id_number}" },
+  { title = "登记电话", value = "{resident.phone}" },
+]"#,
+        )
+        .unwrap();
+    let mut store = Store::open(&dir.path().join("db")).unwrap();
+    store
+        .upsert_residents(&[Resident {
+            name: "王秀英".into(),
+            address: "彭浦新村3号楼502室".into(),
+            phone: Some("13912345678".into()),
+            ..Resident::default()
+        }])
+        .unwrap();
+    let resident = store.residents().unwrap().remove(0);
+    let mut new = visit(
+        json!({"visit_date": "2026-11-03", "resident": "王秀英", "phone": "13812345678", "id_number": "11010519491231002X"}),
+    );
+    new.resident_id = Some(resident.id.clone());
+    store
+        .insert_record(
+            catalog.record_type("home-visit").unwrap(),
+            new,
+            "李敏",
+            "口述录入",
+        )
+        .unwrap();
+
+    let records = store.records(&RecordQuery::default()).unwrap();
+    let residents = HashMap::from([(resident.id.clone(), resident)]);
+    let rows = ledger_rows(
+        &catalog,
+        catalog.ledger("visit-contacts-masked").unwrap(),
+        &records,
+        &residents,
+        day("2026-11-01"),
+        day("2026-11-30"),
+    );
+    assert_eq!(
+        rows.rows[0].cells,
+        ["王秀英", "138****5678", "1101**********002X", "139****5678"]
+    );
+
+    let open = ledger_rows(
+        &catalog,
+        catalog.ledger("elderly-visit").unwrap(),
+        &records,
+        &HashMap::new(),
+        day("2026-11-01"),
+        day("2026-11-30"),
+    );
+    assert!(open.rows.is_empty() || open.rows[0].cells.contains(&"13812345678".to_string()));
+}

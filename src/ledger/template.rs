@@ -158,6 +158,11 @@ pub struct Ledger {
     /// Paper layout.
     #[serde(default)]
     pub print: PrintSettings,
+    /// Field types shown masked in every export of this ledger, for
+    /// departments that do not need them: `phone` (138****5678) and
+    /// `id_number` (3101**********1234).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mask: Vec<FieldType>,
 }
 
 /// Reporting period of a ledger.

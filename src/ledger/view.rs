@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::catalog::{Catalog, placeholders};
 use super::filter::Filter;
 use super::record::{Record, RecordState, Resident};
-use super::template::Ledger;
+use super::template::{FieldType, Ledger};
 use super::value::display_value;
 
 /// A ledger's rows for a date range, ready for any export format.
@@ -87,10 +87,11 @@ pub fn ledger_rows(
         if !filter.matches(lookup) {
             continue;
         }
+        let masked = |name: &str, text: String| mask_value(catalog, ledger, record, name, text);
         let cells = ledger
             .columns
             .iter()
-            .map(|c| render_cell(&c.value, &lookup))
+            .map(|c| render_cell(&c.value, &lookup, &masked))
             .collect();
         let row = LedgerRow {
             record_id: record.id.clone(),
@@ -186,8 +187,60 @@ fn lookup(
     record.fields.get(name).cloned()
 }
 
+/// Masks `text` when the ledger hides values of the named field's type.
+fn mask_value(
+    catalog: &Catalog,
+    ledger: &Ledger,
+    record: &Record,
+    name: &str,
+    text: String,
+) -> String {
+    if ledger.mask.is_empty() || text.is_empty() {
+        return text;
+    }
+    let kind = if name == "resident.phone" {
+        Some(FieldType::Phone)
+    } else {
+        catalog
+            .record_type_version(&record.record_type, record.type_version)
+            .and_then(|rt| rt.field(name))
+            .map(|f| f.kind)
+    };
+    match kind {
+        Some(kind) if ledger.mask.contains(&kind) => mask_text(kind, &text),
+        _ => text,
+    }
+}
+
+/// Hides the middle of a phone or ID number, keeping what staff use to
+/// tell people apart: 13812345678 → 138****5678, an ID number keeps its
+/// first 4 and last 4 characters.
+pub fn mask_text(kind: FieldType, text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let (keep_start, keep_end) = match kind {
+        FieldType::IdNumber => (4, 4),
+        FieldType::Phone if chars.len() == 11 => (3, 4),
+        FieldType::Phone if chars.len() >= 7 => {
+            (chars.iter().position(|c| *c == '-').map_or(0, |p| p + 1), 2)
+        }
+        _ => (chars.len(), 0),
+    };
+    if chars.len() <= keep_start + keep_end {
+        return "*".repeat(chars.len());
+    }
+    let hidden = chars.len() - keep_start - keep_end;
+    let mut out: String = chars[..keep_start].iter().collect();
+    out.push_str(&"*".repeat(hidden));
+    out.extend(&chars[chars.len() - keep_end..]);
+    out
+}
+
 /// Fills a column template; a cell whose placeholders are all empty is empty.
-fn render_cell(template: &str, lookup: &impl Fn(&str) -> Option<Value>) -> String {
+fn render_cell(
+    template: &str,
+    lookup: &impl Fn(&str) -> Option<Value>,
+    masked: &impl Fn(&str, String) -> String,
+) -> String {
     let mut out = String::new();
     let mut any_value = false;
     let mut rest = template;
@@ -199,9 +252,11 @@ fn render_cell(template: &str, lookup: &impl Fn(&str) -> Option<Value>) -> Strin
             rest = "";
             break;
         };
-        let text = lookup(after[..close].trim())
-            .map(|v| display_value(&v))
-            .unwrap_or_default();
+        let name = after[..close].trim();
+        let text = masked(
+            name,
+            lookup(name).map(|v| display_value(&v)).unwrap_or_default(),
+        );
         any_value |= !text.is_empty();
         out.push_str(&text);
         rest = &after[close + 1..];
@@ -213,4 +268,24 @@ fn render_cell(template: &str, lookup: &impl Fn(&str) -> Option<Value>) -> Strin
         return String::new();
     }
     out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_keep_the_ends() {
+        let check = |kind, text: &str, expected: &str| {
+            assert_eq!(mask_text(kind, text), expected, "{text}")
+        };
+        check(
+            FieldType::IdNumber,
+            "31010519491231002X",
+            "3101**********002X",
+        );
+        check(FieldType::Phone, "13812345678", "138****5678");
+        check(FieldType::Phone, "021-56781234", "021-******34");
+        check(FieldType::Phone, "123", "***");
+    }
 }

@@ -51,7 +51,13 @@ pub fn write_ct2_model(dir: &Path, precision: Precision) {
             })
             .collect();
         let (dtype, bytes) = match precision {
-            Precision::F16 => (4, values.iter().flat_map(|&v| f16_bits(v).to_le_bytes()).collect()),
+            Precision::F16 => (
+                4,
+                values
+                    .iter()
+                    .flat_map(|&v| f16_bits(v).to_le_bytes())
+                    .collect(),
+            ),
             Precision::F32 => (0, values.iter().flat_map(|&v| v.to_le_bytes()).collect()),
             Precision::I8 => (1, values.iter().map(|&v| (v * 100.0) as i8 as u8).collect()),
         };
@@ -265,7 +271,11 @@ fn handle(mut stream: TcpStream, routes: &Routes, log: &Mutex<Vec<String>>) {
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_owned();
     let mut range_start = None;
     loop {
         let mut line = String::new();
