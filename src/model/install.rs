@@ -280,6 +280,13 @@ pub fn import(
     let part = part_path(&target);
 
     if path.is_dir() {
+        if !path.join("model.bin").is_file() {
+            return Err(convert::ConvertError::MissingFile {
+                dir: path.to_owned(),
+                file: "model.bin",
+            }
+            .into());
+        }
         progress(Progress::Converting);
         convert::convert_dir(path, &part).inspect_err(|_| {
             let _ = std::fs::remove_file(&part);
