@@ -11,4 +11,5 @@ pub mod ledger;
 pub mod model;
 pub mod paths;
 pub mod registry;
+pub mod retention;
 pub mod store;

@@ -23,6 +23,10 @@ pub struct RecordType {
     /// Words the speech recogniser should expect for this record type.
     #[serde(default)]
     pub vocabulary: Vec<String>,
+    /// Days a recording is kept after its record is final; the transcript
+    /// and fields stay. `None` keeps recordings until deleted by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_retention_days: Option<u32>,
     /// Fields in display order.
     pub fields: Vec<FieldSpec>,
 }

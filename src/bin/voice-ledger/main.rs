@@ -11,11 +11,12 @@
 
 mod app;
 mod backup;
-mod model;
 mod bench;
 mod export;
+mod model;
 mod records;
 mod residents;
+mod retention;
 mod templates;
 
 use std::path::PathBuf;
@@ -49,6 +50,9 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty data folder and verify it.
     Restore(backup::RestoreArgs),
+    /// Recordings kept and when they are deleted: show, run.
+    #[command(subcommand)]
+    Retention(retention::Command),
     /// The resident registry: import, list.
     #[command(subcommand)]
     Residents(residents::Command),
@@ -88,6 +92,7 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Templates(c) => templates::run(app, c),
         Command::Records(c) => records::run(app, c),
         Command::Residents(c) => residents::run(app, c),
+        Command::Retention(c) => retention::run(app, c),
         Command::Backup(args) => backup::run_backup(app, args),
         Command::Restore(args) => backup::run_restore(app, args),
         Command::Model(c) => model::run(app, c),
