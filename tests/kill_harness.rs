@@ -134,3 +134,75 @@ fn killed_writers_lose_nothing_acknowledged() {
         );
     }
 }
+
+#[test]
+fn killed_exports_never_leave_a_half_written_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let catalog = Catalog::builtin();
+    let rt = catalog.record_type("home-visit").unwrap();
+    let mut store = Store::open(&data.join("ledger.sqlite3")).unwrap();
+    for n in 0..1500u32 {
+        let fields = json!({
+            "visit_date": format!("2026-11-{:02}", 1 + n % 28), "visit_mode": "入户",
+            "resident": format!("居民{n}"), "address": format!("彭浦新村{}号楼{}室", n % 40, 101 + n % 600),
+            "concerns": "反映楼道灯坏了，希望尽快修理，另外想了解高龄津贴怎么申请。",
+        });
+        let new = NewRecord {
+            fields: fields.as_object().unwrap().clone().into_iter().collect(),
+            transcript: None,
+            audio_ref: None,
+            author: "李敏".into(),
+            committee: "第一居委会".into(),
+            resident_id: None,
+            state: RecordState::Final,
+        };
+        store.insert_record(rt, new, "李敏", "导入").unwrap();
+    }
+    drop(store);
+
+    let mut seed = 0xfeed_beef_u64;
+    for format in ["pdf", "xlsx", "csv"] {
+        for trial in 0..10 {
+            let out = dir.path().join(format!("ledger-{trial}.{format}"));
+            let mut child = Command::new(env!("CARGO_BIN_EXE_voice-ledger"))
+                .arg("--data-dir")
+                .arg(&data)
+                .args([
+                    "export",
+                    "--ledger",
+                    "visit-general",
+                    "--format",
+                    format,
+                    "--period",
+                    "2026-11",
+                    "-o",
+                ])
+                .arg(&out)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(5 + next(&mut seed) % 400));
+            let _ = child.kill();
+            let status = child.wait().unwrap();
+
+            if out.exists() {
+                let bytes = std::fs::read(&out).unwrap();
+                let complete = match format {
+                    "pdf" => {
+                        bytes.starts_with(b"%PDF")
+                            && bytes.windows(5).rev().take(64).any(|w| w == b"%%EOF")
+                    }
+                    "xlsx" => calamine::open_workbook_auto(&out).is_ok(),
+                    _ => bytes.ends_with(b"\n"),
+                };
+                assert!(
+                    complete,
+                    "{format} trial {trial}: incomplete file under the final name ({status})"
+                );
+            }
+        }
+    }
+}
