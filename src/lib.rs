@@ -6,6 +6,7 @@
 
 pub mod audio;
 pub mod backup;
+pub mod capture;
 pub mod export;
 pub mod ledger;
 pub mod model;

@@ -12,6 +12,7 @@
 mod app;
 mod backup;
 mod bench;
+mod capture;
 mod export;
 mod model;
 mod records;
@@ -66,6 +67,10 @@ enum Command {
     /// Measure speed: bench export.
     #[command(subcommand)]
     Bench(bench::Command),
+    /// Microphones: list them, choose the one to record from.
+    Devices(capture::DevicesArgs),
+    /// Record from the microphone to a WAV file.
+    Record(capture::RecordArgs),
 }
 
 fn main() -> ExitCode {
@@ -99,5 +104,7 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Export(args) => export::run(app, args),
         Command::VerifyPrint(args) => export::verify_print(app, args),
         Command::Bench(c) => bench::run(app, c),
+        Command::Devices(args) => capture::devices(app, args),
+        Command::Record(args) => capture::record(app, args),
     }
 }
