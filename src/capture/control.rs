@@ -131,7 +131,10 @@ mod tests {
     /// Feeds inputs; checks the actions taken and the final state.
     fn check(mode: TriggerMode, inputs: &[Input], actions: &[Action], end: DictationState) {
         let mut controller = Controller::new(mode);
-        let taken: Vec<Action> = inputs.iter().filter_map(|&i| controller.handle(i)).collect();
+        let taken: Vec<Action> = inputs
+            .iter()
+            .filter_map(|&i| controller.handle(i))
+            .collect();
         assert_eq!(taken, actions, "{mode:?} {inputs:?}");
         assert_eq!(controller.state(), end, "{mode:?} {inputs:?}");
     }

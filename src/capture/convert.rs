@@ -75,8 +75,14 @@ mod tests {
     #[test]
     fn every_common_format_maps_onto_the_same_scale() {
         check::<f32>(&[0.0, 0.5, -1.0, 1.0], &[0.0, 0.5, -1.0, 1.0]);
-        check::<i16>(&[0, 16_384, i16::MIN, i16::MAX], &[0.0, 0.5, -1.0, 32_767.0 / 32_768.0]);
-        check::<u16>(&[32_768, 49_152, 0, u16::MAX], &[0.0, 0.5, -1.0, 32_767.0 / 32_768.0]);
+        check::<i16>(
+            &[0, 16_384, i16::MIN, i16::MAX],
+            &[0.0, 0.5, -1.0, 32_767.0 / 32_768.0],
+        );
+        check::<u16>(
+            &[32_768, 49_152, 0, u16::MAX],
+            &[0.0, 0.5, -1.0, 32_767.0 / 32_768.0],
+        );
         check::<i8>(&[0, 64, i8::MIN, i8::MAX], &[0.0, 0.5, -1.0, 127.0 / 128.0]);
         check::<u8>(&[128, 192, 0, 255], &[0.0, 0.5, -1.0, 127.0 / 128.0]);
         check::<i32>(&[0, 1 << 30, i32::MIN], &[0.0, 0.5, -1.0]);
@@ -119,7 +125,13 @@ mod tests {
 
     #[test]
     fn odd_rates_and_channel_counts_convert_to_the_right_length() {
-        for (rate, channels) in [(44_100, 1), (22_050, 2), (16_000, 1), (8_000, 4), (96_000, 6)] {
+        for (rate, channels) in [
+            (44_100, 1),
+            (22_050, 2),
+            (16_000, 1),
+            (8_000, 4),
+            (96_000, 6),
+        ] {
             let frames = rate as usize * 3 / 2;
             let interleaved = vec![0.1; frames * usize::from(channels)];
             let out = convert(&interleaved, rate, channels, 333);
@@ -132,7 +144,11 @@ mod tests {
     fn tone_above_8khz_is_filtered_not_folded_back() {
         // 11 kHz cannot exist at 16 kHz; it must vanish rather than alias to 5 kHz.
         let out = convert(&sine(48_000, 11_000.0, 1.0, 0.8), 48_000, 1, 1024);
-        assert!(rms(&out[2_000..14_000]) < 0.01, "{}", rms(&out[2_000..14_000]));
+        assert!(
+            rms(&out[2_000..14_000]) < 0.01,
+            "{}",
+            rms(&out[2_000..14_000])
+        );
     }
 
     #[test]

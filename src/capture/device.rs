@@ -82,7 +82,10 @@ impl InputDevice {
 
     fn matches(&self, wanted: &str) -> bool {
         let wanted = wanted.trim();
-        let bare_id = self.id.split_once(':').map_or(self.id.as_str(), |(_, id)| id);
+        let bare_id = self
+            .id
+            .split_once(':')
+            .map_or(self.id.as_str(), |(_, id)| id);
         self.id == wanted || bare_id == wanted || self.name.eq_ignore_ascii_case(wanted)
     }
 }

@@ -40,7 +40,9 @@ const MARKER_EXTENSION: &str = "recording";
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     /// The recording or its marker could not be created, written or synced.
-    #[error("cannot write recording `{path}`: {source}; check the disk has space and the folder is writable")]
+    #[error(
+        "cannot write recording `{path}`: {source}; check the disk has space and the folder is writable"
+    )]
     Write {
         /// The file being written.
         path: PathBuf,
@@ -146,7 +148,8 @@ impl Journal {
     /// Appends 16 kHz mono samples; writes them out every half second.
     pub fn append(&mut self, samples: &[f32]) -> Result<(), JournalError> {
         for &sample in samples {
-            self.pending.extend_from_slice(&to_i16(sample).to_le_bytes());
+            self.pending
+                .extend_from_slice(&to_i16(sample).to_le_bytes());
         }
         if self.pending.len() >= FLUSH_SAMPLES * BYTES_PER_SAMPLE as usize {
             self.flush(false)?;

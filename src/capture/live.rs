@@ -172,8 +172,15 @@ fn recognise_all(
     // what was recognised so far is still returned.
     while let Ok(Job::Phrase(phrase)) = queue.recv() {
         let (start_s, end_s) = (phrase.start_s(), phrase.end_s());
-        if VoiceActivity::analyse(&phrase.samples, vad).segments.is_empty() {
-            tracing::debug!(index = phrase.index, start_s, "phrase holds no speech; skipped");
+        if VoiceActivity::analyse(&phrase.samples, vad)
+            .segments
+            .is_empty()
+        {
+            tracing::debug!(
+                index = phrase.index,
+                start_s,
+                "phrase holds no speech; skipped"
+            );
             transcript.skipped += 1;
             continue;
         }
@@ -232,7 +239,8 @@ mod tests {
     #[test]
     fn phrases_are_joined_with_a_comma_only_where_needed() {
         let mut text = String::new();
-        for phrase in ["今天上午走访", "王阿姨。", "血压一百三十五", "一切正常"] {
+        for phrase in ["今天上午走访", "王阿姨。", "血压一百三十五", "一切正常"]
+        {
             join_phrase(&mut text, phrase);
         }
         assert_eq!(text, "今天上午走访，王阿姨。血压一百三十五，一切正常");

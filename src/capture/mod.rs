@@ -71,13 +71,17 @@ pub enum CaptureEvent {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CaptureError {
     /// The platform audio system is not available.
-    #[error("the audio system is not available ({detail}); check that sound is working in the system settings")]
+    #[error(
+        "the audio system is not available ({detail}); check that sound is working in the system settings"
+    )]
     NoAudioSystem {
         /// What the audio system said.
         detail: String,
     },
     /// No input device was found.
-    #[error("no microphone found; plug one in and check it is enabled in the system sound settings")]
+    #[error(
+        "no microphone found; plug one in and check it is enabled in the system sound settings"
+    )]
     NoDevices,
     /// The requested device is not present.
     #[error("no input device named `{wanted}`; run `voice-ledger devices` to list them (found: {})", available.join(", "))]
@@ -88,7 +92,9 @@ pub enum CaptureError {
         available: Vec<String>,
     },
     /// The device could not be opened or started.
-    #[error("cannot open microphone `{device}` ({detail}); close other programs using it or choose another device")]
+    #[error(
+        "cannot open microphone `{device}` ({detail}); close other programs using it or choose another device"
+    )]
     Open {
         /// The device id.
         device: String,
@@ -108,7 +114,9 @@ pub enum CaptureError {
         detail: String,
     },
     /// The operating system refused access to the microphone.
-    #[error("access to microphone `{device}` was refused ({detail}); allow microphone access in the system privacy settings")]
+    #[error(
+        "access to microphone `{device}` was refused ({detail}); allow microphone access in the system privacy settings"
+    )]
     Denied {
         /// The device id.
         device: String,
@@ -182,12 +190,12 @@ impl CaptureError {
             CaptureError::NoDevices => {
                 "没有找到麦克风：请插上麦克风，并在系统声音设置里确认它已启用".into()
             }
-            CaptureError::DeviceNotFound { wanted, .. } => format!(
-                "没有名为“{wanted}”的录音设备：请用 voice-ledger devices 查看可用的设备"
-            ),
-            CaptureError::Open { device, .. } => format!(
-                "无法打开麦克风“{device}”：请关闭正在使用它的其他程序，或换一个录音设备"
-            ),
+            CaptureError::DeviceNotFound { wanted, .. } => {
+                format!("没有名为“{wanted}”的录音设备：请用 voice-ledger devices 查看可用的设备")
+            }
+            CaptureError::Open { device, .. } => {
+                format!("无法打开麦克风“{device}”：请关闭正在使用它的其他程序，或换一个录音设备")
+            }
             CaptureError::Disconnected {
                 device,
                 after_s,
@@ -197,9 +205,9 @@ impl CaptureError {
                 "麦克风“{device}”在录到 {after_s:.1} 秒时断开了。已录下的内容保存在 {}。请重新插好麦克风（或换一个设备）后，把没录完的部分再录一遍",
                 path.display()
             ),
-            CaptureError::Denied { device, .. } => format!(
-                "系统不允许使用麦克风“{device}”：请在系统的隐私设置里允许本程序使用麦克风"
-            ),
+            CaptureError::Denied { device, .. } => {
+                format!("系统不允许使用麦克风“{device}”：请在系统的隐私设置里允许本程序使用麦克风")
+            }
             CaptureError::Stopped {
                 device,
                 after_s,
@@ -213,9 +221,9 @@ impl CaptureError {
                 "录音设置文件 {} 无法使用：请修正或删除这个文件",
                 path.display()
             ),
-            CaptureError::Journal(e) => format!(
-                "录音无法写入磁盘：请检查磁盘空间和文件夹权限（{e}）"
-            ),
+            CaptureError::Journal(e) => {
+                format!("录音无法写入磁盘：请检查磁盘空间和文件夹权限（{e}）")
+            }
         }
     }
 

@@ -395,7 +395,11 @@ mod tests {
             assert_eq!(pair[0].start + pair[0].samples.len(), pair[1].start);
         }
         for phrase in &phrases {
-            assert!(phrase.samples.len() <= 3 * RATE + 2 * 4_000, "{}", phrase.end_s());
+            assert!(
+                phrase.samples.len() <= 3 * RATE + 2 * 4_000,
+                "{}",
+                phrase.end_s()
+            );
         }
         let end = phrases.last().unwrap().end_s();
         assert!((11.2..11.4).contains(&end), "{end}");
@@ -404,7 +408,9 @@ mod tests {
     #[test]
     fn floor_percentile_follows_the_levels() {
         let mut floor = Floor::new();
-        for level in [-60.0, -60.0, -60.0, -20.0, -20.0, -20.0, -20.0, -20.0, -20.0, -20.0] {
+        for level in [
+            -60.0, -60.0, -60.0, -20.0, -20.0, -20.0, -20.0, -20.0, -20.0, -20.0,
+        ] {
             floor.add(level);
         }
         assert_eq!(floor.percentile(0.1), -60.0);

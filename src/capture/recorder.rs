@@ -139,13 +139,12 @@ impl Recorder {
         events: Sender<CaptureEvent>,
     ) -> Result<Recorder, CaptureError> {
         let format = source.format();
-        let converter =
-            ToMono16k::new(format.sample_rate, format.channels).map_err(|detail| {
-                CaptureError::Open {
-                    device: label.clone(),
-                    detail,
-                }
-            })?;
+        let converter = ToMono16k::new(format.sample_rate, format.channels).map_err(|detail| {
+            CaptureError::Open {
+                device: label.clone(),
+                detail,
+            }
+        })?;
         let journal = Journal::create(&options.path, &options.audio_dir)?;
         let control = Arc::new(Control::default());
         let worker = Worker {

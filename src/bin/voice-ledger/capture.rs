@@ -63,10 +63,14 @@ pub fn devices(app: &App, args: DevicesArgs) -> anyhow::Result<()> {
     let devices = capture::input_devices().map_err(user_error)?;
 
     if let Some(wanted) = &args.choose {
-        let device = capture::choose_device(Some(wanted), &settings).map_err(|e| bad_input(user_error(e)))?;
+        let device = capture::choose_device(Some(wanted), &settings)
+            .map_err(|e| bad_input(user_error(e)))?;
         settings.device = Some(device.id.clone());
         settings.save(&settings_path).map_err(user_error)?;
-        eprintln!("已选用录音设备 / recording from now on with: {} ({})", device.name, device.id);
+        eprintln!(
+            "已选用录音设备 / recording from now on with: {} ({})",
+            device.name, device.id
+        );
     } else if args.forget {
         settings.device = None;
         settings.save(&settings_path).map_err(user_error)?;
@@ -87,7 +91,10 @@ pub fn devices(app: &App, args: DevicesArgs) -> anyhow::Result<()> {
             (true, false) => "d",
             _ => " ",
         };
-        println!("{marks} {:<40} {}  [{}]", device.id, device.name, device.format);
+        println!(
+            "{marks} {:<40} {}  [{}]",
+            device.id, device.name, device.format
+        );
     }
     println!("\n* = 已选用 chosen, d = 系统默认 system default");
     Ok(())
