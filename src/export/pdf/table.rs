@@ -58,9 +58,29 @@ pub(crate) fn table_rows(
                 .zip(cells)
                 .enumerate()
                 .map(|(i, (&(x, width), value))| {
-                    let align = if i == 0 { Align::Center } else { Align::Left };
-                    let mut cell = Cell::new(ts, x, width, value, align, FontKind::Body, BODY_PT);
-                    cell.repeat_on_split = i == 0;
+                    if i > 0 {
+                        return Cell::new(
+                            ts,
+                            x,
+                            width,
+                            value,
+                            Align::Left,
+                            FontKind::Body,
+                            BODY_PT,
+                        );
+                    }
+                    // The narrow number column shows a draft mark on its own line.
+                    let number = value.replace(' ', "\n");
+                    let mut cell = Cell::new(
+                        ts,
+                        x,
+                        width,
+                        &number,
+                        Align::Center,
+                        FontKind::Body,
+                        BODY_PT,
+                    );
+                    cell.repeat_on_split = true;
                     cell
                 })
                 .collect();
