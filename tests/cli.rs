@@ -305,3 +305,45 @@ fn residents_import_csv_with_chinese_headers() {
     assert_eq!(zhang["birth_year"], 1940);
     assert_eq!(zhang["tags"], serde_json::json!(["高龄", "低保"]));
 }
+
+#[test]
+fn residents_import_xlsx_from_excel_or_wps() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let file = d.join("居民名册.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let rows: [[&str; 5]; 3] = [
+        ["姓名", "家庭住址", "手机", "出生年月", "人员类别"],
+        [
+            "周美华",
+            "阳曲路88弄5号201室",
+            "13600001111",
+            "1938-07",
+            "独居、高龄",
+        ],
+        ["刘德明", "共康小区7号402室", "", "", ""],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, text) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *text).unwrap();
+        }
+    }
+    sheet.write_number(2, 3, 1951.0).unwrap();
+    workbook.save(&file).unwrap();
+
+    ok_json(
+        d,
+        &["residents", "import", file.to_str().unwrap(), "--json"],
+    );
+    let residents = ok_json(d, &["residents", "list", "--json"]);
+    let residents = residents.as_array().unwrap();
+    assert_eq!(residents.len(), 2);
+    let zhou = residents.iter().find(|r| r["name"] == "周美华").unwrap();
+    assert_eq!(
+        (zhou["birth_year"].as_i64(), zhou["phone"].as_str()),
+        (Some(1938), Some("13600001111"))
+    );
+    let liu = residents.iter().find(|r| r["name"] == "刘德明").unwrap();
+    assert_eq!(liu["birth_year"], 1951, "numeric cells are read as years");
+}
