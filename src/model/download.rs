@@ -8,6 +8,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How many times one URL is tried, as long as each try makes progress.
@@ -32,6 +33,12 @@ pub enum DownloadError {
         /// The HTTP status code.
         status: u16,
     },
+    /// The caller asked to stop; the `.part` file is kept for resuming.
+    #[error("download of `{url}` was cancelled")]
+    Cancelled {
+        /// The URL.
+        url: String,
+    },
     /// The `.part` file could not be written.
     #[error("cannot write `{path}`: {source}")]
     Io {
@@ -55,16 +62,18 @@ pub fn agent() -> ureq::Agent {
 
 /// Downloads `url` into `part`, resuming what is already there, and calls
 /// `progress(bytes_so_far, total)` as data arrives. Returns the final size.
+/// Setting `cancel` stops the transfer at the next chunk.
 pub fn download(
     agent: &ureq::Agent,
     url: &str,
     part: &Path,
+    cancel: &AtomicBool,
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<u64, DownloadError> {
     let mut attempt = 1;
     loop {
         let before = existing_len(part);
-        match download_once(agent, url, part, progress) {
+        match download_once(agent, url, part, cancel, progress) {
             Ok(size) => return Ok(size),
             Err(e @ DownloadError::Transfer { .. }) if attempt < ATTEMPTS => {
                 // Retry only if this try got somewhere: a dropped connection
@@ -89,6 +98,7 @@ fn download_once(
     agent: &ureq::Agent,
     url: &str,
     part: &Path,
+    cancel: &AtomicBool,
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<u64, DownloadError> {
     let transfer = |e: &dyn std::fmt::Display| DownloadError::Transfer {
@@ -136,6 +146,11 @@ fn download_once(
     let mut done = start;
     progress(done, total);
     loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(DownloadError::Cancelled {
+                url: url.to_owned(),
+            });
+        }
         let n = reader.read(&mut buf).map_err(|e| transfer(&e))?;
         if n == 0 {
             break;

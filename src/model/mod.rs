@@ -84,6 +84,12 @@ pub enum ModelError {
         /// The digest found.
         actual: String,
     },
+    /// The caller cancelled the install.
+    #[error("installing model `{name}` was cancelled")]
+    Cancelled {
+        /// The model.
+        name: String,
+    },
     /// Every source of a model failed.
     #[error("could not install model `{name}` from any source:\n  {failures}")]
     AllSourcesFailed {
@@ -409,6 +415,7 @@ pub fn install_by_name(
         cache_dir: cache_dir()?,
         force,
         progress,
+        cancel: None,
     };
     install::install(data, &entry, &mut options)
 }

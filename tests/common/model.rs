@@ -352,6 +352,7 @@ pub fn real_base_model() -> PathBuf {
         cache_dir: cache,
         force: false,
         progress: &mut |_| {},
+        cancel: None,
     };
     install::install(&data, &entry, &mut options).unwrap().path
 }
