@@ -1,37 +1,16 @@
 //! Backup and restore of a whole data folder, as staff moving to a new PC do.
 
-use std::path::Path;
-use std::process::{Command, Output};
+#[path = "common/cli.rs"]
+mod common;
 
+use common::{fixture, ok, run};
 use serde_json::Value;
-
-fn run(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_voice-ledger"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(data: &Path, args: &[&str]) -> String {
-    let out = run(data, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn backup_restores_everything_on_another_pc() {
     let dir = tempfile::tempdir().unwrap();
     let (old_pc, new_pc) = (dir.path().join("old"), dir.path().join("new"));
-    let residents = format!(
-        "{}/tests/fixtures/registry/residents.csv",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let residents = fixture("registry/residents.csv");
     ok(&old_pc, &["residents", "import", &residents]);
     for (date, bp) in [("2026-11-03", "135"), ("2026-11-04", "150")] {
         let record: Value = serde_json::from_str(&ok(
@@ -63,10 +42,7 @@ fn backup_restores_everything_on_another_pc() {
         );
     }
     std::fs::write(old_pc.join("audio/visit-1.wav"), b"RIFF....WAVE").unwrap();
-    let template = format!(
-        "{}/tests/fixtures/templates/garbage-check.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let template = fixture("templates/garbage-check.toml");
     std::fs::copy(template, old_pc.join("templates/extra.toml")).unwrap();
 
     let file = dir.path().join("move.vlbackup");

@@ -1,33 +1,11 @@
 //! The `voice-ledger` command line as staff and scripts use it: output,
 //! JSON, and exit codes (0 ok, 1 failure, 2 bad usage or input).
 
-use std::path::Path;
-use std::process::{Command, Output};
+#[path = "common/cli.rs"]
+mod common;
 
+use common::{fixture, ok_json, run};
 use serde_json::Value;
-
-fn run(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_voice-ledger"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok_json(data: &Path, args: &[&str]) -> Value {
-    let out = run(data, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn fixture(path: &str) -> String {
-    format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn records_add_edit_history_verify() {
