@@ -7,6 +7,7 @@
 pub mod audio;
 pub mod backup;
 pub mod export;
+pub mod extract;
 pub mod ledger;
 pub mod model;
 pub mod paths;
