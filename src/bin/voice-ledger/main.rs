@@ -14,6 +14,7 @@ mod backup;
 mod model;
 mod bench;
 mod export;
+mod extract;
 mod records;
 mod residents;
 mod templates;
@@ -62,6 +63,14 @@ enum Command {
     /// Measure speed: bench export.
     #[command(subcommand)]
     Bench(bench::Command),
+    /// Read a transcript into the fields of a record type.
+    Extract(extract::ExtractArgs),
+    /// Measure accuracy against a corpus.
+    #[command(subcommand)]
+    Eval(extract::EvalCommand),
+    /// Measure speed.
+    #[command(subcommand)]
+    Bench(extract::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -94,5 +103,8 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Export(args) => export::run(app, args),
         Command::VerifyPrint(args) => export::verify_print(app, args),
         Command::Bench(c) => bench::run(app, c),
+        Command::Extract(args) => extract::run_extract(app, args),
+        Command::Eval(c) => extract::run_eval(app, c),
+        Command::Bench(c) => extract::run_bench(app, c),
     }
 }
