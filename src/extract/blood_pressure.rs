@@ -92,7 +92,7 @@ fn after_high_cue(
     after_cue: usize,
     low_cues: &[String],
 ) -> Option<Reading> {
-    let at = skip_lead_ins(chars, after_cue);
+    let at = number_soon_after(chars, skip_lead_ins(chars, after_cue))?;
     if let Some((high, low)) = pair_at(chars, at) {
         return Some(Reading {
             systolic: Some((high.value, high.start, high.end)),
@@ -136,6 +136,17 @@ fn low_only(chars: &[char], start: usize, after_cue: usize) -> Option<Reading> {
         start,
         end: low.end,
     })
+}
+
+/// Where the first number that could be a reading starts within a few
+/// words of `at` (血压有点高，一百四十八…), not crossing a sentence end.
+fn number_soon_after(chars: &[char], at: usize) -> Option<usize> {
+    (at..(at + 7).min(chars.len()))
+        .take_while(|&i| !matches!(chars[i], '。' | '？' | '！' | '；'))
+        .find(|&i| {
+            (i == at || !numbers::is_numeral(chars[i - 1]))
+                && numbers::parse_at(chars, i).is_some_and(|n| n.value >= 60)
+        })
 }
 
 /// 135/85 or 135比85 without a cue, when the values look like a reading.

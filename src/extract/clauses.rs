@@ -23,36 +23,11 @@ pub(crate) struct Statement {
 }
 
 /// Cues that announce the value rather than belong to it.
+#[rustfmt::skip]
 const LABELS: &[&str] = &[
-    "反映",
-    "提出",
-    "表示",
-    "诉求",
-    "提到",
-    "抱怨",
-    "说",
-    "讲",
-    "议题",
-    "主题",
-    "内容",
-    "主要内容",
-    "主要",
-    "结果",
-    "处理结果",
-    "地点",
-    "对象",
-    "参加对象",
-    "起因",
-    "概况",
-    "讨论",
-    "咨询",
-    "想了解",
-    "问",
-    "因为",
-    "开展了",
-    "举办了",
-    "在",
-    "双方",
+    "反映", "提出", "表示", "诉求", "提到", "抱怨", "说", "讲", "议题", "主题", "内容", "主要内容",
+    "主要", "结果", "处理结果", "地点", "对象", "参加对象", "起因", "概况", "讨论", "咨询", "想了解",
+    "问", "因为", "开展了", "举办了", "在", "双方",
 ];
 
 /// Words after a label that are not part of the value (议题是…, 地点在…).
@@ -71,25 +46,30 @@ const AFTER_LABEL: &[&str] = &[
 ];
 
 /// Speakers and subjects that may open a statement before its cue.
+#[rustfmt::skip]
 const SUBJECTS: &[&str] = &[
-    "老人家",
-    "老人",
-    "我们",
-    "居委会",
-    "社区",
-    "社工",
-    "双方",
-    "她",
-    "他",
-    "我",
-    "目前",
-    "现在",
+    "老太太", "老先生", "老人家", "老人", "老伯", "阿姨", "大爷", "奶奶", "爷爷", "阿婆", "老太",
+    "大妈", "叔叔", "我们", "居委会", "社区", "社工", "双方", "她", "他", "我",
 ];
 
+/// Subjects that are the staff themselves: what follows 我们说 is not
+/// reported speech of the resident.
+const STAFF: &[&str] = &["我们", "居委会", "社区", "社工", "我"];
+
+/// Nouns that open a statement before 已 (问题已解决, 事情已办好).
+const TOPICS: &[&str] = &["问题", "事情", "情况", "此事", "这事"];
+
+/// Openings of a statement that there is nothing to report (没有什么需求).
+const NOTHING_OPENERS: &[&str] = &["暂时没有", "没什么", "没有", "暂无", "没", "无"];
+
+/// What there may be nothing of.
+const NOTHING_OF: &[&str] = &["需求", "问题", "诉求", "要求", "困难", "事", "意见"];
+
 /// Linking words that may open a statement before its cue.
+#[rustfmt::skip]
 const CONNECTIVES: &[&str] = &[
-    "然后", "另外", "还有", "同时", "并且", "而且", "但是", "不过", "所以", "就是", "并", "也",
-    "还", "就", "又",
+    "然后", "另外", "还有", "同时", "而且", "但是", "不过", "所以", "就是", "也", "还", "就", "又",
+    "说",
 ];
 
 /// Cues after which a statement is a wish, which may mention actions
@@ -98,8 +78,9 @@ const WISHES: &[&str] = &["希望", "要求", "想要", "请求", "盼望", "担
 
 /// Words that must follow a bare 需要 or 要 for it to mean "follow-up
 /// needed" rather than just "needs" (她需要人照顾).
+#[rustfmt::skip]
 const FOLLOW_UP_WORDS: &[&str] = &[
-    "跟进", "回访", "再去", "再来", "继续", "持续", "关注", "定期", "上门", "走访", "跟踪", "再",
+    "跟进", "回访", "再去", "再来", "再上门", "继续", "持续", "关注", "定期", "上门", "走访", "跟踪",
 ];
 
 /// Words just before a yes/no cue that turn it into a no.
@@ -148,11 +129,15 @@ pub(crate) fn statements(
     let mut previous: Option<usize> = None;
     for (start, end, touched) in pieces {
         for (a, b) in split_statements(chars, start, end, &cues) {
-            let a = strip_openers(chars, a, b, &cues);
+            let (a, reported) = strip_openers(chars, a, b, &cues);
             if a >= b {
                 continue;
             }
-            match classify(chars, a, b, &cues) {
+            if nothing_to_report(chars, a, b) {
+                previous = None;
+                continue;
+            }
+            match classify(chars, a, b, &cues, reported) {
                 Some(Class::Field(cue, _)) if cue.kind == FieldType::YesNo => {
                     let yes = !negated(chars, a, b, cue_position(chars, a, b, cue));
                     push(
@@ -174,6 +159,7 @@ pub(crate) fn statements(
                     );
                     previous = Some(cue.field);
                 }
+                Some(Class::Label(cue)) => previous = Some(cue.field),
                 Some(Class::Other) => previous = None,
                 None if !touched => {
                     if let Some(field) = previous {
@@ -231,10 +217,14 @@ fn cue_table(record_type: &RecordType) -> Vec<Cue> {
     cues
 }
 
-/// Whether a cue of a yes/no field at `i` really means it: a bare 需要
-/// must be followed by a follow-up word.
+/// Whether a cue at `i` really means it: a bare 需要 must be followed by
+/// a follow-up word, and a label followed by 给 or 的 announces nothing
+/// (反映给物业, 上次反映的问题).
 fn cue_holds(chars: &[char], i: usize, cue: &Cue) -> bool {
     let word: String = cue.word.iter().collect();
+    if cue.label && matches!(chars.get(i + cue.word.len()), Some('给' | '的')) {
+        return false;
+    }
     if cue.kind != FieldType::YesNo || !matches!(word.as_str(), "需要" | "要" | "有") {
         return true;
     }
@@ -272,8 +262,12 @@ fn cue_position(chars: &[char], a: usize, b: usize, cue: &Cue) -> usize {
         .unwrap_or(a)
 }
 
-/// Skips subjects and linking words that open a statement (她, 我们, 然后).
-fn strip_openers(chars: &[char], mut a: usize, b: usize, cues: &[Cue]) -> usize {
+/// Skips subjects and linking words that open a statement (她, 我们, 然后),
+/// and tells whether the statement is reported speech of someone other
+/// than the staff (她说…, 阿姨说…).
+fn strip_openers(chars: &[char], mut a: usize, b: usize, cues: &[Cue]) -> (usize, bool) {
+    let mut reported = false;
+    let mut last_subject: Option<&str> = None;
     loop {
         while a < b && is_pause(chars[a]) {
             a += 1;
@@ -281,22 +275,53 @@ fn strip_openers(chars: &[char], mut a: usize, b: usize, cues: &[Cue]) -> usize 
         if a < b && cue_at(chars, a, cues).is_some_and(|c| c.word.len() >= 2) {
             break;
         }
-        let opener = SUBJECTS
-            .iter()
-            .chain(CONNECTIVES)
-            .find(|w| starts_with(chars, a, w) && a + w.chars().count() < b);
-        match opener {
-            Some(w) => a += w.chars().count(),
-            None => break,
+        let opener = SUBJECTS.iter().chain(CONNECTIVES).find(|w| {
+            let end = a + w.chars().count();
+            starts_with(chars, a, w) && end < b && strippable(chars, w, end, last_subject, cues)
+        });
+        let Some(word) = opener else { break };
+        if *word == "说" {
+            reported = last_subject.is_none_or(|s| !STAFF.contains(&s));
+        } else if SUBJECTS.contains(word) {
+            last_subject = Some(word);
         }
+        a += word.chars().count();
     }
-    a
+    (a, reported)
+}
+
+/// Whether an opener may be dropped: 说 only after a subject (她说, not
+/// 说话), and one-character adverbs (还, 也, 就) only before a cue or a
+/// subject, since elsewhere they carry meaning (还在当楼组长).
+fn strippable(chars: &[char], word: &str, end: usize, subject: Option<&str>, cues: &[Cue]) -> bool {
+    if word == "说" {
+        return subject.is_some();
+    }
+    if SUBJECTS.contains(&word) {
+        // 我和小陈 names people; the subject is part of it.
+        return !matches!(chars.get(end), Some('和' | '与' | '跟' | '、'));
+    }
+    if word.chars().count() > 1 {
+        return true;
+    }
+    cue_at(chars, end, cues).is_some() || SUBJECTS.iter().any(|s| starts_with(chars, end, s))
+}
+
+/// Whether `a..b` only says there is nothing to report (没有什么需求,
+/// 无其他诉求): such a statement fills no field.
+fn nothing_to_report(chars: &[char], a: usize, b: usize) -> bool {
+    let text: String = chars[a..b].iter().collect();
+    b - a <= 10
+        && NOTHING_OPENERS.iter().any(|o| text.starts_with(o))
+        && NOTHING_OF.iter().any(|w| text.contains(w))
 }
 
 /// What decides where a statement goes.
 enum Class<'c> {
     /// A text or yes/no field, with where its value starts.
     Field(&'c Cue, usize),
+    /// A label said on its own (走访人：…): the next statement is its value.
+    Label(&'c Cue),
     /// Another kind of field's cue opens it: not text.
     Other,
 }
@@ -304,8 +329,18 @@ enum Class<'c> {
 /// The cue that decides which field `a..b` belongs to, and where the value
 /// starts: after a label, or at a content cue. A cue at the start wins;
 /// otherwise the first cue of two or more characters (or 已) inside.
-fn classify<'c>(chars: &[char], a: usize, b: usize, cues: &'c [Cue]) -> Option<Class<'c>> {
-    if let Some(cue) = cue_at(chars, a, cues) {
+///
+/// In reported speech (她说已经找到工作了) 已 is the resident's news, not
+/// something the staff did, so it decides nothing.
+fn classify<'c>(
+    chars: &[char],
+    a: usize,
+    b: usize,
+    cues: &'c [Cue],
+    reported: bool,
+) -> Option<Class<'c>> {
+    let usable = |c: &&Cue| !(reported && c.word[0] == '已');
+    if let Some(cue) = cue_at(chars, a, cues).filter(usable) {
         let after = a + cue.word.len();
         if !cue.label {
             return Some(Class::Field(cue, a));
@@ -313,12 +348,16 @@ fn classify<'c>(chars: &[char], a: usize, b: usize, cues: &'c [Cue]) -> Option<C
         if after < b {
             return Some(Class::Field(cue, skip_after_label(chars, after, b)));
         }
+        if cue.kind == FieldType::Text {
+            return Some(Class::Label(cue));
+        }
     }
     if other_cue_at(chars, a, cues) {
         return Some(Class::Other);
     }
     (a + 1..b).find_map(|i| {
         cue_at(chars, i, cues)
+            .filter(usable)
             .filter(|c| c.word.len() >= 2 || c.word == ['已'])
             .map(|c| Class::Field(c, a))
     })
@@ -347,7 +386,7 @@ fn skip_after_label(chars: &[char], mut i: usize, b: usize) -> usize {
 fn split_statements(chars: &[char], start: usize, end: usize, cues: &[Cue]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut a = start;
-    let opened = strip_openers(chars, start, end, cues);
+    let (opened, _) = strip_openers(chars, start, end, cues);
     let mut wish = WISHES.iter().any(|w| starts_with(chars, opened, w));
     let mut current = cue_at(chars, opened, cues).map(|c| c.field);
     let mut i = opened + 1;
@@ -374,7 +413,14 @@ fn split_statements(chars: &[char], start: usize, end: usize, cues: &[Cue]) -> V
         let strong = cue.word[0] == '已'
             || cue.kind == FieldType::YesNo
             || (cue.label && cue.word.len() >= 2);
-        let at = subject.map_or(i, |len| i - len);
+        let mut at = subject.map_or(i, |len| i - len);
+        // 问题已解决 and 不需要跟进 keep their opening words.
+        if cue.word[0] == '已' {
+            at -= ends_with_any(chars, a, at, TOPICS);
+        }
+        if cue.kind == FieldType::YesNo {
+            at -= ends_with_any(chars, a, at, NEGATIONS);
+        }
         if field != cue.field && (strong || (subject.is_some() && !wish)) && at >= a + 2 {
             out.push((a, at));
             a = at;
@@ -385,6 +431,20 @@ fn split_statements(chars: &[char], start: usize, end: usize, cues: &[Cue]) -> V
     }
     out.push((a, end));
     out
+}
+
+/// Length of the word of `words` that `chars[a..at]` ends with, or 0.
+fn ends_with_any(chars: &[char], a: usize, at: usize, words: &[&str]) -> usize {
+    words
+        .iter()
+        .map(|w| w.chars().count())
+        .find(|&len| {
+            at >= a + len
+                && words
+                    .iter()
+                    .any(|w| chars[at - len..at].iter().copied().eq(w.chars()))
+        })
+        .unwrap_or(0)
 }
 
 /// Whether a negation comes near the cue at `cue_at` (不需要, 下次不用去,

@@ -217,7 +217,7 @@ pub(crate) fn pick_people(
         }
         if Some(field) == main {
             for (m, registered) in mentions.iter().zip(registered) {
-                if *registered || m.honorific.is_some() || m.name.starts_with(['老', '小']) {
+                if *registered || m.honorific.is_some() || m.name.starts_with('老') {
                     options.push((1, m.start, field, m.clone(), m.start));
                 }
             }
@@ -279,7 +279,14 @@ pub(crate) fn occurrences(chars: &[char], word: &str) -> Vec<usize> {
 /// text or by a field cue that is part of exactly this choice (漏水 for
 /// 房屋漏水). When words for several choices are said, the earliest wins,
 /// and a longer word beats a shorter one inside it (电话走访 over 走访).
-pub(crate) fn pick_choices(chars: &[char], spec: &FieldSpec) -> Vec<(String, usize, usize)> {
+///
+/// A word inside a longer cue of another field is not said for the choice
+/// (走访 inside 走访人): `other_words` are those cues' spans.
+pub(crate) fn pick_choices(
+    chars: &[char],
+    spec: &FieldSpec,
+    other_words: &[(usize, usize)],
+) -> Vec<(String, usize, usize)> {
     let mut hits: Vec<(usize, usize, &str)> = Vec::new();
     for choice in &spec.choices {
         let words: Vec<&str> = match spec.choice_cues.get(choice) {
@@ -299,6 +306,11 @@ pub(crate) fn pick_choices(chars: &[char], spec: &FieldSpec) -> Vec<(String, usi
             }
         }
     }
+    hits.retain(|(s, e, _)| {
+        !other_words
+            .iter()
+            .any(|(s2, e2)| s2 <= s && e <= e2 && e2 - s2 > e - s)
+    });
     let kept: Vec<&(usize, usize, &str)> = hits
         .iter()
         .filter(|(s, e, _)| {

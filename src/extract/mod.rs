@@ -379,6 +379,13 @@ impl<'a> Reader<'a> {
         };
         let mut mention = mention.clone();
         let mut original = None;
+        if let Some((at, name)) = self.place_said_before(&mention, addresses) {
+            // 去了阳曲小区，…住在十五号楼三零二室: one address, said in two places.
+            self.take(at, at + name.len());
+            mention
+                .parts
+                .insert(0, address::Part::Name(name.iter().collect()));
+        }
         if let Some(parts) = registry.fix_room(&mention.parts) {
             let (start, end) = self.cleaned.original_range(mention.start, mention.end);
             let from = self.cleaned.original_text(mention.start, mention.end);
@@ -408,6 +415,26 @@ impl<'a> Reader<'a> {
             origin: Origin::Transcript,
             original,
         }]
+    }
+
+    /// A known estate or road said on its own before `mention` when the
+    /// mention has numbers but no place name.
+    fn place_said_before(
+        &self,
+        mention: &AddressMention,
+        addresses: &[AddressMention],
+    ) -> Option<(usize, Vec<char>)> {
+        if matches!(mention.parts.first(), Some(address::Part::Name(_))) {
+            return None;
+        }
+        let inside_other = |at: usize| addresses.iter().any(|a| a.start <= at && at < a.end);
+        (0..mention.start).rev().find_map(|at| {
+            self.places
+                .iter()
+                .find(|p| self.chars[at..mention.start].starts_with(p))
+                .filter(|_| !inside_other(at))
+                .map(|p| (at, p.clone()))
+        })
     }
 
     /// The record type's blood-pressure pair: its integer fields in mmHg.
@@ -573,14 +600,15 @@ impl<'a> Reader<'a> {
     }
 
     fn choices(&mut self) -> Vec<Found> {
+        let statement_words = self.statement_cue_spans();
         let mut found = Vec::new();
         for (field, spec) in self.record_type.fields.iter().enumerate() {
             let chosen = match spec.kind {
-                FieldType::Choice => fields::pick_choices(self.chars, spec)
+                FieldType::Choice => fields::pick_choices(self.chars, spec, &statement_words)
                     .into_iter()
                     .take(1)
                     .collect(),
-                FieldType::MultiChoice => fields::pick_choices(self.chars, spec),
+                FieldType::MultiChoice => fields::pick_choices(self.chars, spec, &statement_words),
                 _ => continue,
             };
             let Some(first) = chosen.first() else {
@@ -609,20 +637,28 @@ impl<'a> Reader<'a> {
         found
     }
 
-    /// Whether a text or yes/no cue overlaps `start..end`, so that a choice
-    /// word (电话回访) is not read again as a statement (回访 → follow-up).
-    fn overlaps_statement_cue(&self, start: usize, end: usize) -> bool {
+    /// Where the cues of text and yes/no fields are said.
+    fn statement_cue_spans(&self) -> Vec<(usize, usize)> {
         self.record_type
             .fields
             .iter()
             .filter(|f| matches!(f.kind, FieldType::Text | FieldType::YesNo))
             .flat_map(|f| &f.cues)
-            .any(|cue| {
+            .flat_map(|cue| {
                 let len = cue.chars().count();
                 fields::occurrences(self.chars, cue)
-                    .iter()
-                    .any(|&at| at < end && start < at + len)
+                    .into_iter()
+                    .map(move |at| (at, at + len))
             })
+            .collect()
+    }
+
+    /// Whether a text or yes/no cue overlaps `start..end`, so that a choice
+    /// word (电话回访) is not read again as a statement (回访 → follow-up).
+    fn overlaps_statement_cue(&self, start: usize, end: usize) -> bool {
+        self.statement_cue_spans()
+            .iter()
+            .any(|&(s, e)| s < end && start < e)
     }
 
     fn statements(&mut self) -> Vec<Found> {
