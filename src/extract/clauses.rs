@@ -52,6 +52,16 @@ const SUBJECTS: &[&str] = &[
     "大妈", "叔叔", "我们", "居委会", "社区", "社工", "双方", "她", "他", "我",
 ];
 
+/// People who may be quoted (儿子说, 保姆反映): dropped only before 说 or
+/// a label, since elsewhere they are what the statement is about
+/// (儿子失业了).
+const SPEAKERS: &[&str] = &[
+    "儿子", "女儿", "家属", "保姆", "邻居", "老伴", "护工", "子女", "侄子", "侄女", "孙子", "孙女",
+];
+
+/// Subjects that are pronouns and never part of a value.
+const PRONOUNS: &[&str] = &["她", "他", "我", "我们"];
+
 /// Subjects that are the staff themselves: what follows 我们说 is not
 /// reported speech of the resident.
 const STAFF: &[&str] = &["我们", "居委会", "社区", "社工", "我"];
@@ -275,14 +285,18 @@ fn strip_openers(chars: &[char], mut a: usize, b: usize, cues: &[Cue]) -> (usize
         if a < b && cue_at(chars, a, cues).is_some_and(|c| c.word.len() >= 2) {
             break;
         }
-        let opener = SUBJECTS.iter().chain(CONNECTIVES).find(|w| {
-            let end = a + w.chars().count();
-            starts_with(chars, a, w) && end < b && strippable(chars, w, end, last_subject, cues)
-        });
+        let opener = SUBJECTS
+            .iter()
+            .chain(CONNECTIVES)
+            .chain(SPEAKERS)
+            .find(|w| {
+                let end = a + w.chars().count();
+                starts_with(chars, a, w) && end < b && strippable(chars, w, end, last_subject, cues)
+            });
         let Some(word) = opener else { break };
         if *word == "说" {
             reported = last_subject.is_none_or(|s| !STAFF.contains(&s));
-        } else if SUBJECTS.contains(word) {
+        } else if SUBJECTS.contains(word) || SPEAKERS.contains(word) {
             last_subject = Some(word);
         }
         a += word.chars().count();
@@ -297,9 +311,21 @@ fn strippable(chars: &[char], word: &str, end: usize, subject: Option<&str>, cue
     if word == "说" {
         return subject.is_some();
     }
+    if SPEAKERS.contains(&word) {
+        return starts_with(chars, end, "说") || cue_at(chars, end, cues).is_some_and(|c| c.label);
+    }
     if SUBJECTS.contains(&word) {
-        // 我和小陈 names people; the subject is part of it.
-        return !matches!(chars.get(end), Some('和' | '与' | '跟' | '、'));
+        // 我和小陈 names people and 奶奶的女儿 someone else: the subject
+        // is part of what follows.
+        if matches!(chars.get(end), Some('和' | '与' | '跟' | '、' | '的')) {
+            return false;
+        }
+        // A pronoun always goes; a noun (老人, 社区) only before a cue or
+        // 说, since in 老人过马路来不及 it is what the statement is about.
+        return PRONOUNS.contains(&word)
+            || starts_with(chars, end, "说")
+            || cue_at(chars, end, cues).is_some()
+            || SUBJECTS.iter().chain(CONNECTIVES).any(|s| starts_with(chars, end, s));
     }
     if word.chars().count() > 1 {
         return true;
@@ -355,12 +381,29 @@ fn classify<'c>(
     if other_cue_at(chars, a, cues) {
         return Some(Class::Other);
     }
+    // A cue inside: what comes before a label or a wish is who said it
+    // (女儿反映…, 女儿希望…); before other cues it is part of the statement
+    // (问题已解决, 物业已经答应…).
     (a + 1..b).find_map(|i| {
-        cue_at(chars, i, cues)
+        let cue = cue_at(chars, i, cues)
             .filter(usable)
-            .filter(|c| c.word.len() >= 2 || c.word == ['已'])
-            .map(|c| Class::Field(c, a))
+            .filter(|c| inside_ok(c))?;
+        let after = i + cue.word.len();
+        let start = if cue.label && after < b {
+            skip_after_label(chars, after, b)
+        } else if WISHES.iter().any(|w| starts_with(chars, i, w)) {
+            i
+        } else {
+            a
+        };
+        Some(Class::Field(cue, start))
     })
+}
+
+/// Whether a cue counts when it is not at the start of a statement:
+/// one-character function words (在, 和, 问) do not.
+fn inside_ok(cue: &Cue) -> bool {
+    cue.word.len() >= 2 || !NOT_INSIDE.contains(cue.word[0])
 }
 
 fn skip_after_label(chars: &[char], mut i: usize, b: usize) -> usize {
@@ -397,7 +440,7 @@ fn split_statements(chars: &[char], start: usize, end: usize, cues: &[Cue]) -> V
         };
         let Some(field) = current else {
             // The first cue inside decides the statement's field.
-            if cue.word.len() >= 2 || cue.word == ['已'] {
+            if inside_ok(cue) {
                 current = Some(cue.field);
                 wish = WISHES.iter().any(|w| starts_with(chars, i, w));
             }
@@ -421,7 +464,15 @@ fn split_statements(chars: &[char], start: usize, end: usize, cues: &[Cue]) -> V
         if cue.kind == FieldType::YesNo {
             at -= ends_with_any(chars, a, at, NEGATIONS);
         }
-        if field != cue.field && (strong || (subject.is_some() && !wish)) && at >= a + 2 {
+        // A label that ends the run, or that follows 向/给/对 (已向城管反映,
+        // 向物业提出建议), reports where something went, not a new statement.
+        let directed = cue.label
+            && (i + cue.word.len() >= end || chars[a..i].iter().any(|c| "向给对跟".contains(*c)));
+        if field != cue.field
+            && !directed
+            && (strong || (subject.is_some() && !wish))
+            && at >= a + 2
+        {
             out.push((a, at));
             a = at;
             current = Some(cue.field);
@@ -432,6 +483,10 @@ fn split_statements(chars: &[char], start: usize, end: usize, cues: &[Cue]) -> V
     out.push((a, end));
     out
 }
+
+/// One-character cues that are too common to decide a statement from the
+/// middle of it.
+const NOT_INSIDE: &str = "在和问说讲是有号日点室弄岁";
 
 /// Length of the word of `words` that `chars[a..at]` ends with, or 0.
 fn ends_with_any(chars: &[char], a: usize, at: usize, words: &[&str]) -> usize {

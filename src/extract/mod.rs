@@ -224,8 +224,16 @@ impl<'a> Reader<'a> {
             occupy(&mut occupied, t.start, t.end);
         }
 
-        found.extend(self.dates(&dates));
-        found.extend(self.times(&times));
+        let dated = self.dates(&dates);
+        let anchor = dated
+            .iter()
+            .find(|f| {
+                f.origin == Origin::Transcript
+                    && self.record_type.fields[f.field].key == self.record_type.date_field
+            })
+            .map_or(0, |f| f.end);
+        found.extend(dated);
+        found.extend(self.times(&times, anchor));
         found.extend(self.contacts(&contacts));
         found.extend(self.addresses(&addresses, registry, corrections));
         let bp = self.blood_pressure(&mut occupied);
@@ -289,10 +297,18 @@ impl<'a> Reader<'a> {
         found
     }
 
-    fn times(&mut self, times: &[datetime::TimeMention]) -> Vec<Found> {
+    /// Times of day for the time fields. Only a time said with the
+    /// record's date (今天上午十点) or at the start is the record's time;
+    /// one said later is part of a statement (对方同意晚上十点后关机).
+    fn times(&mut self, times: &[datetime::TimeMention], anchor: usize) -> Vec<Found> {
         let mut found = Vec::new();
         let fields = self.fields_of(FieldType::Time);
-        for (field, t) in fields.into_iter().zip(times) {
+        let near = times.iter().filter(|t| {
+            t.start + 8 >= anchor
+                && t.start <= anchor + 12
+                && !self.chars[anchor.min(t.start)..t.start].contains(&'。')
+        });
+        for (field, t) in fields.into_iter().zip(near) {
             self.take(t.start, t.end);
             found.push(Found {
                 field,

@@ -18,7 +18,15 @@ pub(crate) struct Cleaned {
 }
 
 /// Filler words dropped wherever they occur.
-const FILLERS_ANYWHERE: &[&str] = &["嗯", "呃", "就是说", "然后呢", "那个那个", "这个这个"];
+const FILLERS_ANYWHERE: &[&str] = &[
+    "嗯",
+    "呃",
+    "就是说",
+    "就是",
+    "然后呢",
+    "那个那个",
+    "这个这个",
+];
 
 /// Filler words dropped only before a pause (punctuation, space, end) or at
 /// the start of a clause, since elsewhere they may carry meaning
@@ -45,7 +53,8 @@ impl Cleaned {
         let mut origin = Vec::with_capacity(widened.len());
         let mut i = 0;
         while i < widened.len() {
-            if let Some(len) = filler_at(&widened, i) {
+            let at_start = chars.last().is_none_or(|c| is_pause(*c));
+            if let Some(len) = filler_at(&widened, i, at_start) {
                 i += len;
                 continue;
             }
@@ -113,13 +122,12 @@ fn narrow(c: char) -> char {
 }
 
 /// Length of a filler word at `i`, if one starts there.
-fn filler_at(chars: &[char], i: usize) -> Option<usize> {
+fn filler_at(chars: &[char], i: usize, at_clause_start: bool) -> Option<usize> {
     for filler in FILLERS_ANYWHERE {
         if starts_with(chars, i, filler) {
             return Some(filler.chars().count());
         }
     }
-    let at_clause_start = i == 0 || chars.get(i - 1).is_some_and(|c| is_pause(*c));
     for filler in FILLERS_AT_PAUSE {
         if !starts_with(chars, i, filler) {
             continue;
