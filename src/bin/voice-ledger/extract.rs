@@ -44,18 +44,15 @@ pub enum EvalCommand {
     },
 }
 
-/// `voice-ledger bench …`.
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Time extraction of a 60-second home-visit dictation.
-    Extract {
-        /// How many times to extract.
-        #[arg(long, default_value_t = 500)]
-        iterations: u32,
-        /// Size of the synthetic resident registry.
-        #[arg(long, default_value_t = 300)]
-        residents: usize,
-    },
+/// Arguments of `voice-ledger bench extract`.
+#[derive(Debug, Args)]
+pub struct ExtractBench {
+    /// How many times to extract.
+    #[arg(long, default_value_t = 500)]
+    iterations: u32,
+    /// Size of the synthetic resident registry.
+    #[arg(long, default_value_t = 300)]
+    residents: usize,
 }
 
 /// The committee's gazetteer: built-in places plus `gazetteer.toml` in
@@ -282,11 +279,12 @@ fn synthetic_registry(count: usize) -> Vec<Resident> {
     residents
 }
 
-pub fn run_bench(app: &App, command: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Extract {
+/// Times extraction of a 60-second home-visit dictation.
+pub fn run_bench(app: &App, args: ExtractBench) -> anyhow::Result<()> {
+    let ExtractBench {
         iterations,
         residents,
-    } = command;
+    } = args;
     let catalog = app.catalog()?;
     let record_type = record_type(&catalog, "home-visit")?;
     let registry = synthetic_registry(residents.max(1));

@@ -60,7 +60,7 @@ enum Command {
     Export(export::ExportArgs),
     /// Check a printed page's verification code (核验码) against the database.
     VerifyPrint(export::VerifyPrintArgs),
-    /// Measure speed: bench export.
+    /// Measure speed: bench export, bench extract.
     #[command(subcommand)]
     Bench(bench::Command),
     /// Read a transcript into the fields of a record type.
@@ -68,9 +68,6 @@ enum Command {
     /// Measure accuracy against a corpus.
     #[command(subcommand)]
     Eval(extract::EvalCommand),
-    /// Measure speed.
-    #[command(subcommand)]
-    Bench(extract::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -105,6 +102,5 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Bench(c) => bench::run(app, c),
         Command::Extract(args) => extract::run_extract(app, args),
         Command::Eval(c) => extract::run_eval(app, c),
-        Command::Bench(c) => extract::run_bench(app, c),
     }
 }
