@@ -8,6 +8,7 @@ pub mod audio;
 pub mod backup;
 pub mod capture;
 pub mod export;
+pub mod extract;
 pub mod ledger;
 pub mod model;
 pub mod paths;

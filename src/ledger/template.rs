@@ -1,5 +1,7 @@
 //! Template types as written in TOML files (see `builtin/` for examples).
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +69,12 @@ pub struct FieldSpec {
     /// Words that announce the field in speech (血压, 反映, …).
     #[serde(default)]
     pub cues: Vec<String>,
+    /// For choice fields: spoken words that select each choice, when people
+    /// do not say the choice itself (`入户 = ["上门", "走访"]`). A choice
+    /// listed here is selected only by its words; one not listed is
+    /// selected when its own text is said.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choice_cues: BTreeMap<String, Vec<String>>,
 }
 
 /// The type of a field value.

@@ -20,6 +20,8 @@ use crate::export::FontArgs;
 pub enum Command {
     /// Export synthetic home visits to PDF, XLSX, CSV and JSON and time each.
     Export(ExportBench),
+    /// Time extraction of a 60-second home-visit dictation.
+    Extract(crate::extract::ExtractBench),
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +42,7 @@ pub struct ExportBench {
 pub fn run(app: &App, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Export(args) => export(app, args),
+        Command::Extract(args) => crate::extract::run_bench(app, args),
     }
 }
 

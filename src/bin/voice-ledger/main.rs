@@ -15,6 +15,7 @@ mod bench;
 mod capture;
 mod export;
 mod model;
+mod extract;
 mod records;
 mod residents;
 mod retention;
@@ -64,13 +65,18 @@ enum Command {
     Export(export::ExportArgs),
     /// Check a printed page's verification code (核验码) against the database.
     VerifyPrint(export::VerifyPrintArgs),
-    /// Measure speed: bench export.
+    /// Measure speed: bench export, bench extract.
     #[command(subcommand)]
     Bench(bench::Command),
     /// Microphones: list them, choose the one to record from.
     Devices(capture::DevicesArgs),
     /// Record from the microphone to a WAV file.
     Record(capture::RecordArgs),
+    /// Read a transcript into the fields of a record type.
+    Extract(extract::ExtractArgs),
+    /// Measure accuracy against a corpus.
+    #[command(subcommand)]
+    Eval(extract::EvalCommand),
 }
 
 fn main() -> ExitCode {
@@ -106,5 +112,7 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Bench(c) => bench::run(app, c),
         Command::Devices(args) => capture::devices(app, args),
         Command::Record(args) => capture::record(app, args),
+        Command::Extract(args) => extract::run_extract(app, args),
+        Command::Eval(c) => extract::run_eval(app, c),
     }
 }
