@@ -4,6 +4,7 @@
 //! The core never prints and knows nothing of the desktop shell; progress and
 //! results leave it through return values, callbacks and channels.
 
+pub mod asr;
 pub mod audio;
 pub mod backup;
 pub mod capture;
