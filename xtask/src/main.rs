@@ -16,6 +16,9 @@ const APT_PACKAGES: &[&str] = &[
     "libclang-dev",
     "pkg-config",
     "libasound2-dev",
+    // Capture tests: a private sound server with a null sink and its player.
+    "pulseaudio",
+    "pulseaudio-utils",
     "poppler-utils",
     "fonts-noto-cjk",
 ];
