@@ -66,6 +66,17 @@ pub(crate) fn cue_before(chars: &[char], pos: usize, cues: &[String]) -> Option<
     None
 }
 
+/// Whether one of `cues` is said earlier in the clause of `pos`, at most
+/// twelve characters before (参加的居民代表有二十二人).
+fn cue_earlier_in_clause(chars: &[char], pos: usize, cues: &[String]) -> bool {
+    let from = (pos.saturating_sub(12)..pos)
+        .rev()
+        .find(|&i| super::text::is_pause(chars[i]))
+        .map_or(pos.saturating_sub(12), |i| i + 1);
+    let before: String = chars[from..pos].iter().collect();
+    cues.iter().any(|c| before.contains(c.as_str()))
+}
+
 /// The unit word right after `pos`, if it is one of the field's.
 fn unit_after(chars: &[char], pos: usize, unit: &str) -> Option<usize> {
     unit_words(unit)
@@ -101,20 +112,26 @@ pub(crate) fn pick_numbers(
     let mut options = Vec::new();
     for &field in fields {
         let spec = &record_type.fields[field];
+        // With two fields in 人 (应到, 实到), a unit alone cannot say which.
+        let shared_unit = fields.iter().any(|&other| {
+            other != field && spec.unit.is_some() && record_type.fields[other].unit == spec.unit
+        });
         for (index, number) in numbers.iter().enumerate() {
             let unit = spec
                 .unit
                 .as_deref()
                 .and_then(|u| unit_after(chars, number.end, u));
             let cue = cue_before(chars, number.start, &spec.cues);
+            let loose = cue.is_none() && cue_earlier_in_clause(chars, number.start, &spec.cues);
             let other_unit = unit.is_none()
                 && chars
                     .get(number.end)
-                    .is_some_and(|c| "岁人位名个次天年月号楼室元块分点".contains(*c));
-            let score = match (cue.is_some(), unit.is_some()) {
-                (true, true) => 3,
-                (true, false) if !other_unit => 2,
-                (false, true) => 1,
+                    .is_some_and(|c| "岁人位名个次天年月号楼室元块分点组".contains(*c));
+            let score = match (cue.is_some(), loose, unit.is_some()) {
+                (true, _, true) => 4,
+                (true, _, false) if !other_unit => 3,
+                (false, true, true) => 2,
+                (false, false, true) if !shared_unit => 1,
                 _ => continue,
             };
             options.push((score, number.start, field, index, cue, unit));
@@ -134,7 +151,8 @@ pub(crate) fn pick_numbers(
             start: cue.unwrap_or(number.start),
             end: number.end + unit.unwrap_or(0),
             confidence: match score {
-                3 => 0.95,
+                4 => 0.95,
+                3 => 0.9,
                 2 => 0.85,
                 _ => 0.75,
             },
@@ -158,8 +176,9 @@ pub(crate) struct PersonPick {
 /// Assigns names to person fields. A name right after one of a field's
 /// cues (主持人张建国) or right before it (张建国主持) is that field's; a
 /// name with one of its honorifics (王阿姨 for a field cued by 阿姨) comes
-/// next; and the main person field (the first required one) also takes a
-/// registered resident or any name with an honorific.
+/// next; and the main person field (the first required one, else the
+/// first) also takes a registered resident, a name with an honorific or
+/// 老X, and, when nothing else was said, 小X.
 pub(crate) fn pick_people(
     chars: &[char],
     record_type: &RecordType,
@@ -219,6 +238,9 @@ pub(crate) fn pick_people(
             for (m, registered) in mentions.iter().zip(registered) {
                 if *registered || m.honorific.is_some() || m.name.starts_with('老') {
                     options.push((1, m.start, field, m.clone(), m.start));
+                } else {
+                    // 小李 is more often a colleague; only if nothing else.
+                    options.push((0, m.start, field, m.clone(), m.start));
                 }
             }
         }
@@ -281,11 +303,13 @@ pub(crate) fn occurrences(chars: &[char], word: &str) -> Vec<usize> {
 /// and a longer word beats a shorter one inside it (电话走访 over 走访).
 ///
 /// A word inside a longer cue of another field is not said for the choice
-/// (走访 inside 走访人): `other_words` are those cues' spans.
+/// (走访 inside 走访人): `other_words` are those cues' spans. Words inside
+/// `excluded` spans (what the staff did: 已告知带户口本…) do not count.
 pub(crate) fn pick_choices(
     chars: &[char],
     spec: &FieldSpec,
     other_words: &[(usize, usize)],
+    excluded: &[(usize, usize)],
 ) -> Vec<(String, usize, usize)> {
     let mut hits: Vec<(usize, usize, &str)> = Vec::new();
     for choice in &spec.choices {
@@ -306,6 +330,7 @@ pub(crate) fn pick_choices(
             }
         }
     }
+    hits.retain(|(s, _, _)| !excluded.iter().any(|(a, b)| a <= s && s < b));
     hits.retain(|(s, e, _)| {
         !other_words
             .iter()

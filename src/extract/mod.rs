@@ -19,6 +19,7 @@ mod address;
 mod blood_pressure;
 mod clauses;
 mod contact;
+mod cues;
 mod datetime;
 mod eval;
 mod evidence;
@@ -559,11 +560,12 @@ impl<'a> Reader<'a> {
             &registered,
             &self.taken,
         );
+        // A record is about a resident when its type requires a person
+        // (被访人, 来访人); a meeting's chair is not linked to the registry.
         let main = self
             .fields_of(FieldType::Person)
             .into_iter()
-            .find(|i| self.record_type.fields[*i].required)
-            .or_else(|| self.fields_of(FieldType::Person).first().copied());
+            .find(|i| self.record_type.fields[*i].required);
 
         let mut link = None;
         for pick in &picks {
@@ -617,14 +619,13 @@ impl<'a> Reader<'a> {
 
     fn choices(&mut self) -> Vec<Found> {
         let statement_words = self.statement_cue_spans();
+        let done = self.done_clauses();
         let mut found = Vec::new();
         for (field, spec) in self.record_type.fields.iter().enumerate() {
-            let chosen = match spec.kind {
-                FieldType::Choice => fields::pick_choices(self.chars, spec, &statement_words)
-                    .into_iter()
-                    .take(1)
-                    .collect(),
-                FieldType::MultiChoice => fields::pick_choices(self.chars, spec, &statement_words),
+            let pick = || fields::pick_choices(self.chars, spec, &statement_words, &done);
+            let chosen: Vec<_> = match spec.kind {
+                FieldType::Choice => pick().into_iter().take(1).collect(),
+                FieldType::MultiChoice => pick(),
                 _ => continue,
             };
             let Some(first) = chosen.first() else {
@@ -651,6 +652,23 @@ impl<'a> Reader<'a> {
             });
         }
         found
+    }
+
+    /// Clauses that report what was done (已告知…, 我们已经联系…): words in
+    /// them describe the staff's work, not which kind of case this is.
+    fn done_clauses(&self) -> Vec<(usize, usize)> {
+        text::clauses(self.chars)
+            .into_iter()
+            .filter(|&(a, b)| {
+                let mut i = a;
+                for subject in ["我们", "她", "他", "我", "社区", "居委会"] {
+                    if text::starts_with(self.chars, i, subject) {
+                        i += subject.chars().count();
+                    }
+                }
+                i < b && self.chars[i] == '已'
+            })
+            .collect()
     }
 
     /// Where the cues of text and yes/no fields are said.

@@ -47,7 +47,11 @@ impl Cleaned {
         } else {
             original.clone()
         };
-        let widened: Vec<char> = simplified.into_iter().map(narrow).collect();
+        let widened: Vec<char> = simplified
+            .into_iter()
+            .map(narrow)
+            .map(standard_form)
+            .collect();
 
         let mut chars = Vec::with_capacity(widened.len());
         let mut origin = Vec::with_capacity(widened.len());
@@ -106,6 +110,15 @@ impl Cleaned {
     pub fn replace(&mut self, start: usize, with: &[char]) {
         let end = (start + with.len()).min(self.len());
         self.chars[start..end].copy_from_slice(&with[..end - start]);
+    }
+}
+
+/// Characters the converter leaves in a form that is not the standard
+/// simplified one (諮詢 becomes 谘询, but 咨询 is what is written).
+fn standard_form(c: char) -> char {
+    match c {
+        '谘' => '咨',
+        other => other,
     }
 }
 
@@ -202,6 +215,7 @@ mod tests {
     fn traditional_and_full_width() {
         check("王秀英阿姨，電話１３８", "王秀英阿姨，电话138");
         check("彭浦新村３號樓", "彭浦新村3号楼");
+        check("諮詢醫保", "咨询医保");
     }
 
     #[test]
