@@ -331,3 +331,25 @@ fn the_embedded_font_is_a_subset() {
         "a two-page ledger stays small, got {size} bytes"
     );
 }
+
+#[test]
+fn a_card_taller_than_a_page_continues_with_its_labels() {
+    let mut records = visits(2);
+    let story = "楼上住户装修噪音扰民，多次沟通无果，希望居委会出面协调。".repeat(70);
+    records[0].fields.insert("concerns".into(), json!(story));
+    let printed = print("tall-card", "concerns-log", &records);
+    let pages = pdf_pages(&printed.path);
+    assert!(pages.len() >= 2);
+    assert!(
+        pages[1].contains("序号：1（续）"),
+        "the card number repeats: {}",
+        pages[1]
+    );
+    assert!(
+        pages[1].contains("诉求与建议"),
+        "the label repeats: {}",
+        pages[1]
+    );
+    let raw = pdf_raw_pages(&printed.path).concat();
+    assert_eq!(raw.matches('噪').count(), 70, "nothing lost or doubled");
+}

@@ -3,6 +3,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::ledger::parse_period;
+
 /// A period's dates and printed label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportPeriod {
@@ -41,43 +43,30 @@ impl ReportPeriod {
     /// Parses `2026-11` (a month), `2026-Q4` (a quarter) or `2026` (a year).
     pub fn parse(text: &str) -> Result<ReportPeriod, PeriodError> {
         let text = text.trim();
-        let unreadable = || PeriodError::Unreadable(text.to_string());
-        let number = |s: &str| s.parse::<u32>().map_err(|_| unreadable());
-
-        if let Some((year, rest)) = text.split_once('-') {
-            let year = i32::try_from(number(year)?).map_err(|_| unreadable())?;
-            if let Some(q) = rest.strip_prefix(['Q', 'q']) {
-                let quarter = number(q)?;
-                if !(1..=4).contains(&quarter) {
-                    return Err(unreadable());
-                }
-                let from = first_of_month(year, quarter * 3 - 2).ok_or_else(unreadable)?;
-                let to = last_of_month(year, quarter * 3).ok_or_else(unreadable)?;
-                let label = format!(
-                    "{year}年第{}季度",
-                    ["一", "二", "三", "四"][quarter as usize - 1]
-                );
-                return Ok(ReportPeriod {
-                    from,
-                    to,
-                    label,
-                    slug: format!("{year}-Q{quarter}"),
-                });
-            }
-            let month = number(rest)?;
-            let from = first_of_month(year, month).ok_or_else(unreadable)?;
-            let to = last_of_month(year, month).ok_or_else(unreadable)?;
-            return Ok(ReportPeriod::month_of(from, to));
+        let (from, to) =
+            parse_period(text).map_err(|_| PeriodError::Unreadable(text.to_string()))?;
+        if let Some((_, quarter)) = text.split_once(['Q', 'q']) {
+            let quarter: usize = quarter.parse().unwrap_or(1);
+            let names = ["一", "二", "三", "四"];
+            let label = format!("{}年第{}季度", from.year(), names[(quarter - 1).min(3)]);
+            let slug = format!("{}-Q{quarter}", from.year());
+            return Ok(ReportPeriod {
+                from,
+                to,
+                label,
+                slug,
+            });
         }
-        let year = i32::try_from(number(text)?).map_err(|_| unreadable())?;
-        let from = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(unreadable)?;
-        let to = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(unreadable)?;
-        Ok(ReportPeriod {
-            from,
-            to,
-            label: format!("{year}年度"),
-            slug: year.to_string(),
-        })
+        if from.month() == 1 && to.month() == 12 {
+            let (label, slug) = (format!("{}年度", from.year()), from.year().to_string());
+            return Ok(ReportPeriod {
+                from,
+                to,
+                label,
+                slug,
+            });
+        }
+        Ok(ReportPeriod::month_of(from, to))
     }
 
     /// The days `from..=to` given as `YYYY-MM-DD` texts.

@@ -62,6 +62,7 @@ pub(crate) fn card_blocks(
             }],
             gap: 0.0,
             optional: false,
+            continued: None,
         });
     }
 
@@ -85,8 +86,10 @@ fn card(
 ) -> Block {
     let (left, full) = (geo.left, geo.content_width());
     let half = full / 2.0;
+    // A label is shown again (with 续) when a long value continues on the
+    // next page, so the continuation is never an unlabelled box.
     let label = |x: f32, title: &str| {
-        Cell::new(
+        let mut cell = Cell::new(
             ts,
             x,
             LABEL_WIDTH,
@@ -95,7 +98,9 @@ fn card(
             FontKind::Body,
             BODY_PT,
         )
-        .shaded()
+        .shaded();
+        cell.repeat_on_split = true;
+        cell
     };
     let value = |x: f32, width: f32, text: &str| {
         Cell::new(ts, x, width, text, Align::Left, FontKind::Body, BODY_PT)
@@ -143,9 +148,22 @@ fn card(
             i += 1;
         }
     }
+    let continued = row(vec![
+        Cell::new(
+            ts,
+            left,
+            full,
+            &format!("{title}（续）"),
+            Align::Left,
+            FontKind::Heading,
+            BODY_PT,
+        )
+        .shaded(),
+    ]);
     Block {
         rows,
         gap: CARD_GAP,
         optional: false,
+        continued: Some(continued),
     }
 }

@@ -247,6 +247,9 @@ pub(crate) struct Block {
     /// Left out when it does not fit on the current page (blank rows for
     /// handwriting never start a page of their own).
     pub optional: bool,
+    /// Shown at the top of each further page the block runs onto (a card's
+    /// number with 续), so a continuation is never anonymous.
+    pub continued: Option<Row>,
 }
 
 /// A row placed on a page.
@@ -283,6 +286,8 @@ pub(crate) fn paginate(
         top,
         bottom,
         repeat,
+        continued: None,
+        in_block: false,
     };
     pager.new_page();
     let capacity = bottom - pager.y;
@@ -298,6 +303,8 @@ pub(crate) fn paginate(
         if !pager.fresh {
             pager.y += block.gap;
         }
+        pager.continued = block.continued;
+        pager.in_block = false;
         for (i, row) in block.rows.into_iter().enumerate() {
             pager.place(row, i == 0 && block.gap > 0.0, capacity);
         }
@@ -312,6 +319,10 @@ struct Pager<'a> {
     top: f32,
     bottom: f32,
     repeat: Option<&'a Row>,
+    /// The current block's continuation title.
+    continued: Option<Row>,
+    /// Whether a row of the current block has been placed.
+    in_block: bool,
 }
 
 impl Pager<'_> {
@@ -325,6 +336,17 @@ impl Pager<'_> {
                 top_border: true,
             });
             self.y += heading.height();
+        }
+        if let Some(title) = self.continued.as_ref().filter(|_| self.in_block) {
+            if let Some(record) = &title.record {
+                page.records.push(record.clone());
+            }
+            page.rows.push(Placed {
+                row: title.clone(),
+                y: self.y,
+                top_border: true,
+            });
+            self.y += title.height();
         }
         self.pages.push(page);
         self.fresh = true;
@@ -384,5 +406,6 @@ impl Pager<'_> {
         });
         self.y += height;
         self.fresh = false;
+        self.in_block = true;
     }
 }

@@ -92,6 +92,7 @@ pub(crate) fn table_rows(
                 }],
                 gap: 0.0,
                 optional: false,
+                continued: None,
             }
         })
         .collect();
@@ -116,6 +117,7 @@ pub(crate) fn table_rows(
             }],
             gap: 0.0,
             optional: false,
+            continued: None,
         });
     }
 
@@ -132,6 +134,7 @@ pub(crate) fn table_rows(
             }],
             gap: 0.0,
             optional: true,
+            continued: None,
         });
     }
 
