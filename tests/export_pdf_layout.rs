@@ -353,3 +353,53 @@ fn a_card_taller_than_a_page_continues_with_its_labels() {
     let raw = pdf_raw_pages(&printed.path).concat();
     assert_eq!(raw.matches('噪').count(), 70, "nothing lost or doubled");
 }
+
+/// A TrueType (glyf) Chinese font collection, the kind Windows' 宋体
+/// (simsun.ttc) is; on Debian from `fonts-wqy-microhei`.
+const TRUETYPE_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+
+#[test]
+fn a_configured_truetype_font_is_embedded_as_a_subset_and_reads_back() {
+    let fonts = PdfFonts::load(&FontChoice::File {
+        path: TRUETYPE_FONT.into(),
+        index: None,
+    })
+    .expect("fonts-wqy-microhei is installed (cargo xtask setup)");
+    let catalog = Catalog::builtin();
+    let header = header();
+    let records = visits(12);
+    let rows = rows_for(&catalog, "bp-register", &records);
+    let path = scratch("truetype").join("bp-register.pdf");
+    write_pdf(
+        &export(&catalog, "bp-register", &rows, &header),
+        &fonts,
+        &path,
+    )
+    .unwrap();
+    render_pngs(&path);
+
+    let text = pdf_pages(&path).concat();
+    assert!(
+        text.contains("居民血压测量登记表") && text.contains("江川路100弄1号101室"),
+        "{text}"
+    );
+    let listing = std::process::Command::new("pdffonts")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("CID TrueType"), "{listing}");
+    assert!(listing.contains('+'), "subset: {listing}");
+    assert!(std::fs::metadata(&path).unwrap().len() < 300_000);
+}
+
+#[test]
+fn characters_the_font_cannot_draw_are_reported() {
+    let records = vec![visit(
+        1,
+        3,
+        json!({"resident": "王秀英", "address": "江川路1号", "concerns": "谢谢居委会😀"}),
+    )];
+    let printed = print("missing-glyphs", "visit-general", &records);
+    assert_eq!(printed.rendered.missing_glyphs, vec!['😀']);
+}

@@ -21,6 +21,8 @@ const APT_PACKAGES: &[&str] = &[
     "pulseaudio-utils",
     "poppler-utils",
     "fonts-noto-cjk",
+    // A TrueType Chinese font collection, like Windows' 宋体, for the PDF tests.
+    "fonts-wqy-microhei",
 ];
 
 fn main() -> ExitCode {

@@ -44,8 +44,6 @@ const BODY_FILES: &[&str] = &[
     "wqy-zenhei.ttc",
     "wqy-microhei.ttc",
     "uming.ttc",
-    "droidsansfallbackfull.ttf",
-    "droidsansfallback.ttf",
 ];
 
 /// Bold (黑体-like) faces for titles and column headings, best first.
