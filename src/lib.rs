@@ -8,6 +8,7 @@ pub mod asr;
 pub mod audio;
 pub mod backup;
 pub mod capture;
+pub mod dictation;
 pub mod export;
 pub mod extract;
 pub mod ledger;

@@ -116,7 +116,10 @@ pub fn long_recording(clips: &[BenchClip], pause_s: f64, target_s: f64) -> Bench
         }
     }
     BenchClip {
-        label: format!("{:.0} min", samples.len() as f64 / f64::from(SAMPLE_RATE) / 60.0),
+        label: format!(
+            "{:.0} min",
+            samples.len() as f64 / f64::from(SAMPLE_RATE) / 60.0
+        ),
         samples,
         reference: with_reference.then_some(reference),
     }

@@ -50,10 +50,14 @@ impl Engine {
             source,
         })?;
         let mut parameters = WhisperContextParameters::default();
-        parameters.use_gpu(false).flash_attn(options.flash_attention);
-        let context = WhisperContext::new_from_buffer_with_params(&bytes, parameters)
-            .map_err(|_| AsrError::ModelInvalid {
-                path: path.to_path_buf(),
+        parameters
+            .use_gpu(false)
+            .flash_attn(options.flash_attention);
+        let context =
+            WhisperContext::new_from_buffer_with_params(&bytes, parameters).map_err(|_| {
+                AsrError::ModelInvalid {
+                    path: path.to_path_buf(),
+                }
             })?;
         drop(bytes);
         let load_s = started.elapsed().as_secs_f64();
@@ -109,13 +113,10 @@ impl Engine {
     ) -> Result<Transcript, AsrError> {
         let started = Instant::now();
         let prompt = self.prompt(&options.prompt);
-        let mut state = self
-            .context
-            .create_state()
-            .map_err(|e| AsrError::Decode {
-                at_s: 0.0,
-                reason: format!("cannot create a decoding state: {e}"),
-            })?;
+        let mut state = self.context.create_state().map_err(|e| AsrError::Decode {
+            at_s: 0.0,
+            reason: format!("cannot create a decoding state: {e}"),
+        })?;
         let total_s: f64 = speech.segments.iter().map(|s| s.duration_s()).sum();
         let mut done_s = 0.0;
         let mut segments: Vec<Segment> = Vec::new();
@@ -137,13 +138,7 @@ impl Engine {
                 total_s,
             };
             let text = self.transcribe_part(
-                &mut state,
-                speech,
-                part,
-                options,
-                &prompt,
-                observer,
-                progress,
+                &mut state, speech, part, options, &prompt, observer, progress,
             )?;
             done_s += part.duration_s();
             observer.progress((done_s / total_s.max(1e-9)) as f32);

@@ -110,6 +110,9 @@ pub struct Transcript {
     pub timings: Timings,
 }
 
+/// A partial-text callback.
+type SegmentCallback = Arc<dyn Fn(&Segment) + Send + Sync>;
+
 /// Progress reporting, partial text and cancellation for one job.
 ///
 /// Callbacks run on the transcribing thread and should return quickly
@@ -118,7 +121,7 @@ pub struct Transcript {
 pub struct Observer {
     cancel: Arc<AtomicBool>,
     progress: Option<Arc<dyn Fn(f32) + Send + Sync>>,
-    segment: Option<Arc<dyn Fn(&Segment) + Send + Sync>>,
+    segment: Option<SegmentCallback>,
 }
 
 impl std::fmt::Debug for Observer {
@@ -183,7 +186,9 @@ impl Observer {
 #[derive(Debug, thiserror::Error)]
 pub enum AsrError {
     /// The model file could not be read.
-    #[error("cannot read speech model `{path}`: {source}; reinstall it with `voice-ledger model install base`")]
+    #[error(
+        "cannot read speech model `{path}`: {source}; reinstall it with `voice-ledger model install base`"
+    )]
     ModelRead {
         /// The model file.
         path: PathBuf,

@@ -229,7 +229,11 @@ mod tests {
             ("ＡＢ１２", "ab12"),
         ];
         for (text, expected) in cases {
-            assert_eq!(normalise(text).iter().collect::<String>(), expected, "text: {text}");
+            assert_eq!(
+                normalise(text).iter().collect::<String>(),
+                expected,
+                "text: {text}"
+            );
         }
     }
 
@@ -245,7 +249,10 @@ mod tests {
         ];
         for (reference, hypothesis, expected) in cases {
             let rate = character_error_rate(reference, hypothesis);
-            assert!((rate - expected).abs() < 1e-9, "{reference} / {hypothesis}: {rate}");
+            assert!(
+                (rate - expected).abs() < 1e-9,
+                "{reference} / {hypothesis}: {rate}"
+            );
         }
         let pooled = ErrorCount::of("一二三四", "一二三") + ErrorCount::of("五六", "五六");
         assert_eq!(pooled.edits, 1);

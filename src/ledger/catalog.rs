@@ -453,8 +453,16 @@ fn check_record_type(file: &str, rt: &RecordType) -> Result<(), TemplateError> {
                 "use `type = \"choice\"` or remove `choices`",
             ));
         }
-        if let Some(unknown) = field.choice_cues.keys().find(|k| !field.choices.contains(k)) {
-            return Err(fail(item, format!("has choice_cues for `{unknown}`, which is not one of its choices"), "use a key from `choices`"));
+        if let Some(unknown) = field
+            .choice_cues
+            .keys()
+            .find(|k| !field.choices.contains(k))
+        {
+            return Err(fail(
+                item,
+                format!("has choice_cues for `{unknown}`, which is not one of its choices"),
+                "use a key from `choices`",
+            ));
         }
     }
     match rt.field(&rt.date_field) {

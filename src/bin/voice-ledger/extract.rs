@@ -57,7 +57,7 @@ pub struct ExtractBench {
 
 /// The committee's gazetteer: built-in places plus `gazetteer.toml` in
 /// the data folder.
-fn gazetteer(app: &App) -> anyhow::Result<Gazetteer> {
+pub fn gazetteer(app: &App) -> anyhow::Result<Gazetteer> {
     Gazetteer::load(&app.data.root().join("gazetteer.toml")).map_err(bad_input)
 }
 
@@ -115,11 +115,10 @@ fn pad(text: &str, columns: usize) -> String {
 fn print_table(record_type: &RecordType, extraction: &Extraction) {
     println!("{}（{}）", record_type.title, record_type.id);
     println!(
-        "{}{}{}{}",
+        "{}{}{}原话 / heard",
         pad("字段 / field", 28),
         pad("值 / value", 30),
         pad("把握", 6),
-        "原话 / heard"
     );
     for field in &extraction.fields {
         let label = format!("{} {}", field.title, field.key);

@@ -13,9 +13,10 @@ mod app;
 mod backup;
 mod bench;
 mod capture;
+mod dictate;
 mod export;
-mod model;
 mod extract;
+mod model;
 mod records;
 mod residents;
 mod retention;
@@ -72,6 +73,8 @@ enum Command {
     Devices(capture::DevicesArgs),
     /// Record from the microphone to a WAV file.
     Record(capture::RecordArgs),
+    /// Transcribe a recording and read it into a record (--save keeps a draft).
+    Dictate(dictate::DictateArgs),
     /// Read a transcript into the fields of a record type.
     Extract(extract::ExtractArgs),
     /// Measure accuracy against a corpus.
@@ -112,6 +115,7 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Bench(c) => bench::run(app, c),
         Command::Devices(args) => capture::devices(app, args),
         Command::Record(args) => capture::record(app, args),
+        Command::Dictate(args) => dictate::run(app, args),
         Command::Extract(args) => extract::run_extract(app, args),
         Command::Eval(c) => extract::run_eval(app, c),
     }
