@@ -17,3 +17,4 @@ pub mod paths;
 pub mod registry;
 pub mod retention;
 pub mod store;
+pub mod sync;

@@ -76,6 +76,8 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 2: printed PDF pages and the record revisions each shows (owned by export::printed).
     crate::export::PRINTED_PAGES_SCHEMA,
+    // 3: sync state of the outbox, hub receipts and sync settings (owned by `sync`).
+    crate::sync::SYNC_SCHEMA,
 ];
 
 /// The schema version a database file is at.

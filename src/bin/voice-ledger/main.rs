@@ -20,6 +20,7 @@ mod model;
 mod records;
 mod residents;
 mod retention;
+mod sync;
 mod templates;
 
 use std::path::PathBuf;
@@ -80,6 +81,9 @@ enum Command {
     /// Measure accuracy against a corpus.
     #[command(subcommand)]
     Eval(extract::EvalCommand),
+    /// Sync with the sub-district hub: enroll, now, status, receipts, templates.
+    #[command(subcommand)]
+    Sync(sync::Command),
 }
 
 fn main() -> ExitCode {
@@ -118,5 +122,6 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Dictate(args) => dictate::run(app, args),
         Command::Extract(args) => extract::run_extract(app, args),
         Command::Eval(c) => extract::run_eval(app, c),
+        Command::Sync(c) => sync::run(app, c),
     }
 }
