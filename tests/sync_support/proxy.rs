@@ -85,6 +85,8 @@ pub struct FaultCounts {
     pub captive_portal: AtomicUsize,
     pub duplicated: AtomicUsize,
     pub reordered: AtomicUsize,
+    /// Late deliveries not yet made.
+    pub late_in_flight: AtomicUsize,
 }
 
 impl FaultCounts {
@@ -119,6 +121,29 @@ impl FaultCounts {
             n(&self.duplicated),
             n(&self.reordered),
         )
+    }
+
+    /// Waits until every late delivery has reached the hub.
+    pub fn settle(&self) {
+        while self.late_in_flight.load(Ordering::SeqCst) > 0 {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Every kind of fault happened at least once.
+    pub fn every_kind_happened(&self) -> bool {
+        [
+            &self.dropped_before,
+            &self.dropped_after,
+            &self.delayed,
+            &self.error_500,
+            &self.error_500_after,
+            &self.captive_portal,
+            &self.duplicated,
+            &self.reordered,
+        ]
+        .iter()
+        .all(|c| c.load(Ordering::Relaxed) > 0)
     }
 
     /// Faults injected, all kinds together.
@@ -201,7 +226,7 @@ async fn handle(
     upstream: SocketAddr,
     fault: Fault,
     delay: Duration,
-    counts: &FaultCounts,
+    counts: &Arc<FaultCounts>,
 ) -> std::io::Result<()> {
     let Some(request) = read_request(&mut client).await? else {
         return Ok(());
@@ -248,9 +273,12 @@ async fn handle(
         Fault::Reorder => {
             // The client sees a dropped connection now; the hub gets the
             // request later, after whatever the client sends next.
+            counts.late_in_flight.fetch_add(1, Ordering::SeqCst);
+            let counts = Arc::clone(counts);
             tokio::spawn(async move {
                 tokio::time::sleep(delay * 3).await;
                 let _ = forward(upstream, &request).await;
+                counts.late_in_flight.fetch_sub(1, Ordering::SeqCst);
             });
         }
     }
