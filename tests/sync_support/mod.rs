@@ -18,6 +18,12 @@ use voice_ledger::sync::wire::{Committee, Role};
 use voice_ledger::sync::{self, ClientOptions, EnrolOptions, HubClient, KeyringUse};
 use voice_ledger_hub::{Hub, admin};
 
+/// The built-in templates, parsed once.
+pub fn catalog() -> &'static Catalog {
+    static CATALOG: std::sync::LazyLock<Catalog> = std::sync::LazyLock::new(Catalog::builtin);
+    &CATALOG
+}
+
 /// A hub serving on 127.0.0.1 from its own runtime thread.
 pub struct TestHub {
     pub hub: Hub,
@@ -155,8 +161,7 @@ impl Desk {
 
     /// Saves a final home visit with values derived from `n`.
     pub fn visit(&mut self, n: usize) -> Record {
-        let catalog = Catalog::builtin();
-        let home_visit = catalog.record_type("home-visit").unwrap();
+        let home_visit = catalog().record_type("home-visit").unwrap();
         self.store
             .insert_record(
                 home_visit,
@@ -177,8 +182,7 @@ impl Desk {
 
     /// Edits a visit's blood pressure: a new revision.
     pub fn edit(&mut self, id: &str, systolic: i64) -> Record {
-        let catalog = Catalog::builtin();
-        let home_visit = catalog.record_type("home-visit").unwrap();
+        let home_visit = catalog().record_type("home-visit").unwrap();
         let mut fields = self.store.record(id).unwrap().unwrap().fields;
         fields.insert("bp_systolic".into(), json!(systolic));
         self.store
