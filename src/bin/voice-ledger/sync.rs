@@ -2,18 +2,20 @@
 //! to the sub-district hub.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Subcommand;
 use voice_ledger::sync::{
-    self, ClientOptions, EnrolOptions, EntryState, KeyringUse, PassOptions, PassReport, SyncError,
-    SyncStatus, TokenLocation,
+    self, Backoff, ClientOptions, EnrolOptions, EntryState, KeyringUse, PassOptions, PassReport,
+    SyncError, SyncStatus, TokenLocation,
 };
 
 use crate::app::{App, bad_input, print_json};
 
-/// Transient failures `sync now` rides out before giving up.
-const NOW_RETRIES: u32 = 4;
+/// Transient failures `sync now` rides out before giving up; someone is
+/// waiting, so only briefly. The background runner keeps trying.
+const NOW_RETRIES: u32 = 2;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -101,12 +103,18 @@ pub fn run(app: &App, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Now { json } => {
-            let enrolled = sync::enrolment(&store)?.ok_or(SyncError::NotEnrolled)?;
+            let enrolled = sync::enrolment(&store)?
+                .ok_or(SyncError::NotEnrolled)
+                .map_err(user_error)?;
             let client = enrolled
                 .client(&app.data, &ClientOptions::default(), keyring)
                 .map_err(user_error)?;
             let options = PassOptions {
                 ignore_schedule: true,
+                backoff: Backoff {
+                    base: Duration::from_secs(1),
+                    max: Duration::from_secs(4),
+                },
                 ..PassOptions::default()
             };
             let report = sync::sync_until_idle(&store, &app.data, &client, &options, NOW_RETRIES)
@@ -150,7 +158,9 @@ pub fn run(app: &App, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Templates => {
-            let enrolled = sync::enrolment(&store)?.ok_or(SyncError::NotEnrolled)?;
+            let enrolled = sync::enrolment(&store)?
+                .ok_or(SyncError::NotEnrolled)
+                .map_err(user_error)?;
             let client = enrolled
                 .client(&app.data, &ClientOptions::default(), keyring)
                 .map_err(user_error)?;

@@ -29,6 +29,7 @@
 pub mod admin;
 pub mod api;
 pub mod db;
+pub mod export;
 pub mod records;
 pub mod templates;
 pub mod tls;
@@ -72,6 +73,9 @@ pub enum HubError {
         /// What is wrong.
         problem: String,
     },
+    /// An export could not be written.
+    #[error("{0}")]
+    Export(String),
     /// A file could not be read or written.
     #[error("cannot read or write `{path}`: {source}")]
     Io {

@@ -67,6 +67,30 @@ enum Command {
     /// Conflicts held for a person to resolve: list, resolve.
     #[command(subcommand)]
     Conflict(ConflictCommand),
+    /// Export one ledger for a period across every committee.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    /// Ledger id (see `template list`).
+    #[arg(long)]
+    ledger: String,
+    /// Month (2026-11), quarter (2026-Q4) or year (2026).
+    #[arg(long)]
+    period: String,
+    /// xlsx, pdf, csv or json (default: from the output file name).
+    #[arg(long, value_parser = ["xlsx", "pdf", "csv", "json"])]
+    format: Option<String>,
+    /// The file to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Sub-district name printed in the header.
+    #[arg(long, env = "VOICE_LEDGER_SUB_DISTRICT", default_value = "")]
+    sub_district: String,
+    /// Chinese font for PDF (default: $VOICE_LEDGER_PDF_FONT or a system font).
+    #[arg(long, value_name = "FILE")]
+    font: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -242,6 +266,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Template(command) => template(&hub, command),
+        Command::Export(args) => export(&hub, args),
         Command::Conflict(ConflictCommand::List) => {
             for c in hub.admin(records::all_conflicts)? {
                 println!(
@@ -305,6 +330,54 @@ fn template(hub: &Hub, command: TemplateCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn export(hub: &Hub, args: ExportArgs) -> anyhow::Result<()> {
+    use voice_ledger::export::{FontChoice, Format, PdfFonts, ReportPeriod};
+
+    let period = ReportPeriod::parse(&args.period).map_err(|e| HubError::Invalid(e.to_string()))?;
+    let extension = args.output.extension().and_then(|e| e.to_str());
+    let format = args
+        .format
+        .as_deref()
+        .or(extension)
+        .and_then(Format::parse)
+        .ok_or_else(|| {
+            HubError::Invalid(format!(
+                "cannot tell the format of `{}`; add --format xlsx|pdf|csv|json",
+                args.output.display()
+            ))
+        })?;
+    let fonts = if format == Format::Pdf {
+        let choice = match args.font {
+            Some(path) => FontChoice::File { path, index: None },
+            None => FontChoice::from_env(),
+        };
+        Some(PdfFonts::load(&choice)?)
+    } else {
+        None
+    };
+    let summary = voice_ledger_hub::export::export_ledger(
+        hub,
+        &args.ledger,
+        &period,
+        format,
+        &args.output,
+        &args.sub_district,
+        fonts.as_ref(),
+    )?;
+    let pages = summary
+        .pages
+        .map(|p| format!("，{p} 页 / pages"))
+        .unwrap_or_default();
+    println!(
+        "已导出 / exported {}：{} 行 / rows，{} 个居委会 / committees{pages} → {}",
+        args.ledger,
+        summary.rows,
+        summary.committees,
+        args.output.display()
+    );
+    Ok(())
 }
 
 fn serve(hub: Hub, listen: SocketAddr, tls: Option<(PathBuf, PathBuf)>) -> anyhow::Result<()> {
