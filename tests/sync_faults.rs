@@ -3,7 +3,10 @@
 //! captive-portal pages: every revision arrives exactly once, nothing is
 //! lost, and conflicts and refusals end where the protocol says.
 
-#![allow(clippy::print_stderr, reason = "the test reports the fault counts it ran through")]
+#![allow(
+    clippy::print_stderr,
+    reason = "the test reports the fault counts it ran through"
+)]
 
 mod sync_support;
 
@@ -12,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sync_support::proxy::{FaultPlan, FaultProxy};
-use sync_support::{Desk, TestHub, fast_client, visit_fields};
+use sync_support::{Desk, TestHub, fast_client, inject_unchecked, visit_fields};
 use voice_ledger::ledger::Record;
 use voice_ledger::paths::DataDir;
 use voice_ledger::store::Store;
@@ -96,12 +99,11 @@ fn clone_desk(desk: &Desk, root: &std::path::Path, hub: &TestHub) -> Desk {
 /// A record saved the way an old, laxer program version would have stored
 /// it: with a value the hub's checks refuse.
 fn refused_record(desk: &mut Desk) -> Record {
-    let id = uuid::Uuid::now_v7().to_string();
     let mut fields = visit_fields(0);
     fields.insert("bp_systolic".into(), json!(999));
     let now = chrono::Utc::now();
     let record = Record {
-        id: id.clone(),
+        id: uuid::Uuid::now_v7().to_string(),
         record_type: "home-visit".into(),
         type_version: 1,
         fields,
@@ -115,32 +117,7 @@ fn refused_record(desk: &mut Desk) -> Record {
         created_at: now,
         updated_at: now,
     };
-    let conn = desk.store.connection();
-    conn.execute(
-        "INSERT INTO records (id, record_type, type_version, fields, author, committee, state,
-             revision, event_date, created_at, updated_at)
-         VALUES (?1, 'home-visit', 1, ?2, ?3, ?4, 'final', 1, '2026-11-02', ?5, ?5)",
-        rusqlite::params![
-            id,
-            serde_json::to_string(&record.fields).unwrap(),
-            record.author,
-            record.committee,
-            record.created_at.to_rfc3339(),
-        ],
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO revisions (record_id, revision, at, who, why, snapshot, prev_hash, hash)
-         VALUES (?1, 1, ?2, '旧版本', '导入', ?3, 'x', 'x')",
-        rusqlite::params![
-            id,
-            record.created_at.to_rfc3339(),
-            serde_json::to_string(&record).unwrap()
-        ],
-    )
-    .unwrap();
-    conn.execute("INSERT INTO outbox (record_id, revision) VALUES (?1, 1)", [&id])
-        .unwrap();
+    inject_unchecked(&desk.store, &record);
     record
 }
 
@@ -197,16 +174,16 @@ fn ten_thousand_records_from_33_committees_arrive_exactly_once_through_a_hostile
     // The same record edited differently on two computers of one committee.
     let mut contested = BTreeSet::new();
     let mut clones = Vec::new();
-    for i in 0..CLONED {
-        let mut clone = clone_desk(&desks[i], &dir.path().join(format!("clone{i}")), &hub);
-        let first = desks[i]
+    for (i, desk) in desks.iter_mut().enumerate().take(CLONED) {
+        let mut clone = clone_desk(desk, &dir.path().join(format!("clone{i}")), &hub);
+        let first = desk
             .store
             .records(&Default::default())
             .unwrap()
             .into_iter()
             .find(|r| r.revision == 1)
             .unwrap();
-        desks[i].edit(&first.id, 171);
+        desk.edit(&first.id, 171);
         clone.edit(&first.id, 172);
         contested.insert(first.id);
         clones.push(clone);
@@ -319,8 +296,13 @@ fn ten_thousand_records_from_33_committees_arrive_exactly_once_through_a_hostile
                 EntryState::Sent => {
                     let (hub_hash, hub_receipt) = hub_revisions
                         .get(&(record_id.clone(), revision))
-                        .unwrap_or_else(|| panic!("{record_id} rev {revision} marked sent but not at the hub"));
-                    assert_eq!(hub_hash, &hash, "{record_id} rev {revision} differs at the hub");
+                        .unwrap_or_else(|| {
+                            panic!("{record_id} rev {revision} marked sent but not at the hub")
+                        });
+                    assert_eq!(
+                        hub_hash, &hash,
+                        "{record_id} rev {revision} differs at the hub"
+                    );
                     assert_eq!(receipt.as_ref(), Some(hub_receipt));
                     sent.insert((record_id, revision));
                     desk_sent += 1;
@@ -340,7 +322,10 @@ fn ten_thousand_records_from_33_committees_arrive_exactly_once_through_a_hostile
         hub_revisions.len(),
         "the hub holds exactly what the desks sent"
     );
-    assert_eq!(hub_records, RECORDS, "every record once, the refused ones not at all");
+    assert_eq!(
+        hub_records, RECORDS,
+        "every record once, the refused ones not at all"
+    );
     assert_eq!(quarantined, refused);
     let conflicted_records: BTreeSet<String> =
         conflicted.iter().map(|(id, _)| id.clone()).collect();

@@ -6,44 +6,13 @@ mod sync_support;
 
 use serde_json::{Value, json};
 use sync_support::proxy::{FaultPlan, FaultProxy};
-use sync_support::{Desk, TestHub, fast_client};
-use voice_ledger::ledger::{Catalog, GovernanceStatus, Record, RecordState};
+use sync_support::{Desk, TestHub, fast_client, inject_unchecked, rehash, upload_of};
+use voice_ledger::ledger::{Catalog, GovernanceStatus, RecordState};
 use voice_ledger::store::Store;
-use voice_ledger::sync::wire::{Outcome, RevisionContent, RevisionUpload};
+use voice_ledger::sync::wire::{Outcome, RevisionUpload};
 use voice_ledger::sync::{
     self, EntryState, HubClient, KeyringUse, PassOptions, SyncError, sync_once,
 };
-
-/// The upload of one stored revision, as the outbox would build it.
-fn upload_of(store: &Store, id: &str, revision: u32, base_hash: Option<String>) -> RevisionUpload {
-    let stored = store
-        .history(id)
-        .unwrap()
-        .into_iter()
-        .find(|r| r.revision == revision)
-        .unwrap();
-    let mut upload = RevisionUpload {
-        record: stored.snapshot,
-        who: stored.who,
-        why: stored.why,
-        at: stored.at,
-        base_revision: revision - 1,
-        base_hash,
-        content_hash: String::new(),
-    };
-    rehash(&mut upload);
-    upload
-}
-
-fn rehash(upload: &mut RevisionUpload) {
-    upload.content_hash = RevisionContent {
-        record: &upload.record,
-        who: &upload.who,
-        why: &upload.why,
-        at: &upload.at,
-    }
-    .hash();
-}
 
 fn receipt_of(outcome: &Outcome) -> String {
     match outcome {
@@ -91,43 +60,6 @@ fn token(desk: &Desk) -> String {
         .unwrap()
         .expose()
         .to_string()
-}
-
-/// Saves a record whose values the hub's checks refuse, bypassing the
-/// store's own checks, as a record made by a lenient older version would be.
-fn inject_unchecked(store: &Store, record: &Record) {
-    let conn = store.connection();
-    conn.execute(
-        "INSERT INTO records (id, record_type, type_version, fields, author, committee, state,
-             revision, event_date, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'final', 1, ?7, ?8, ?8)",
-        rusqlite::params![
-            record.id,
-            record.record_type,
-            record.type_version,
-            serde_json::to_string(&record.fields).unwrap(),
-            record.author,
-            record.committee,
-            record.fields["visit_date"].as_str(),
-            record.created_at.to_rfc3339(),
-        ],
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO revisions (record_id, revision, at, who, why, snapshot, prev_hash, hash)
-         VALUES (?1, 1, ?2, '旧版本', '导入', ?3, 'x', 'x')",
-        rusqlite::params![
-            record.id,
-            record.created_at.to_rfc3339(),
-            serde_json::to_string(record).unwrap()
-        ],
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO outbox (record_id, revision) VALUES (?1, 1)",
-        [&record.id],
-    )
-    .unwrap();
 }
 
 fn pass(desk: &Desk, client: &HubClient) -> Result<sync::PassReport, SyncError> {
@@ -736,4 +668,11 @@ fn the_background_runner_sends_new_records_and_stops_on_request() {
     );
     runner.stop();
     assert_eq!(sync::receipts(&desk.store).unwrap().len(), 21);
+}
+
+#[test]
+fn the_hub_rules_hold_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::sqlite(dir.path());
+    sync_support::scenario::hub_rules_hold(&hub, dir.path());
 }

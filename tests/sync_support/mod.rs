@@ -4,6 +4,7 @@
 #![allow(dead_code, reason = "each test file uses a different part")]
 
 pub mod proxy;
+pub mod scenario;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,7 +15,7 @@ use tokio::sync::oneshot;
 use voice_ledger::ledger::{Catalog, FieldValues, Record, RecordState};
 use voice_ledger::paths::DataDir;
 use voice_ledger::store::{NewRecord, RecordUpdate, Store};
-use voice_ledger::sync::wire::{Committee, Role};
+use voice_ledger::sync::wire::{Committee, RevisionContent, RevisionUpload, Role};
 use voice_ledger::sync::{self, ClientOptions, EnrolOptions, HubClient, KeyringUse};
 use voice_ledger_hub::{Hub, admin};
 
@@ -214,4 +215,77 @@ pub fn visit_fields(n: usize) -> FieldValues {
         "bp_systolic": 110 + (n % 60) as i64,
         "bp_diastolic": 70 + (n % 25) as i64,
     }))
+}
+
+/// The upload of one stored revision, as the outbox would build it.
+pub fn upload_of(
+    store: &Store,
+    id: &str,
+    revision: u32,
+    base_hash: Option<String>,
+) -> RevisionUpload {
+    let stored = store
+        .history(id)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.revision == revision)
+        .unwrap();
+    let mut upload = RevisionUpload {
+        record: stored.snapshot,
+        who: stored.who,
+        why: stored.why,
+        at: stored.at,
+        base_revision: revision - 1,
+        base_hash,
+        content_hash: String::new(),
+    };
+    rehash(&mut upload);
+    upload
+}
+
+pub fn rehash(upload: &mut RevisionUpload) {
+    upload.content_hash = RevisionContent {
+        record: &upload.record,
+        who: &upload.who,
+        why: &upload.why,
+        at: &upload.at,
+    }
+    .hash();
+}
+
+/// Saves a record whose values the hub's checks refuse, bypassing the
+/// store's own checks, as a record made by a lenient older version would be.
+pub fn inject_unchecked(store: &Store, record: &Record) {
+    let conn = store.connection();
+    conn.execute(
+        "INSERT INTO records (id, record_type, type_version, fields, author, committee, state,
+             revision, event_date, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'final', 1, ?7, ?8, ?8)",
+        rusqlite::params![
+            record.id,
+            record.record_type,
+            record.type_version,
+            serde_json::to_string(&record.fields).unwrap(),
+            record.author,
+            record.committee,
+            record.fields["visit_date"].as_str(),
+            record.created_at.to_rfc3339(),
+        ],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO revisions (record_id, revision, at, who, why, snapshot, prev_hash, hash)
+         VALUES (?1, 1, ?2, '旧版本', '导入', ?3, 'x', 'x')",
+        rusqlite::params![
+            record.id,
+            record.created_at.to_rfc3339(),
+            serde_json::to_string(record).unwrap()
+        ],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO outbox (record_id, revision) VALUES (?1, 1)",
+        [&record.id],
+    )
+    .unwrap();
 }
