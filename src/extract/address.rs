@@ -1,6 +1,8 @@
 //! Shanghai estate addresses as people say them (彭浦新村三号楼五零二室,
 //! 临汾路三百七十五弄十二号), normalised to the written form (彭浦新村3号楼502室).
 
+use std::collections::HashMap;
+
 use super::numbers;
 use super::text::is_pause;
 
@@ -76,6 +78,46 @@ impl AddressMention {
     }
 }
 
+/// Known estate and road names, found by their first character.
+#[derive(Debug, Default)]
+pub(crate) struct Places {
+    names: Vec<Vec<char>>,
+    by_first: HashMap<char, Vec<usize>>,
+}
+
+impl Places {
+    /// Indexes `names` (duplicates are dropped).
+    pub fn new(names: impl IntoIterator<Item = Vec<char>>) -> Places {
+        let mut places = Places::default();
+        for name in names {
+            let Some(&first) = name.first() else { continue };
+            let same = places.by_first.entry(first).or_default();
+            if same.iter().any(|&i| places.names[i] == name) {
+                continue;
+            }
+            same.push(places.names.len());
+            places.names.push(name);
+        }
+        places
+    }
+
+    /// Every name.
+    pub fn names(&self) -> &[Vec<char>] {
+        &self.names
+    }
+
+    /// The longest known name at `i`, as a slice of `chars`' length.
+    pub fn longest_at(&self, chars: &[char], i: usize) -> Option<usize> {
+        self.by_first
+            .get(chars.get(i)?)?
+            .iter()
+            .map(|&n| &self.names[n])
+            .filter(|name| chars[i..].starts_with(name))
+            .map(Vec::len)
+            .max()
+    }
+}
+
 /// The written form of address parts.
 pub(crate) fn render(parts: &[Part]) -> String {
     let mut out = String::new();
@@ -92,7 +134,7 @@ pub(crate) fn render(parts: &[Part]) -> String {
 }
 
 /// Parses a written address (from the registry) into parts.
-pub(crate) fn parse_written(text: &str, known: &[Vec<char>]) -> Vec<Part> {
+pub(crate) fn parse_written(text: &str, known: &Places) -> Vec<Part> {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -122,7 +164,7 @@ pub(crate) fn place_names(chars: &[char]) -> Vec<String> {
 
 /// Every address in `chars`, left to right. `known` are gazetteer and
 /// registry place names, as chars.
-pub(crate) fn find(chars: &[char], known: &[Vec<char>]) -> Vec<AddressMention> {
+pub(crate) fn find(chars: &[char], known: &Places) -> Vec<AddressMention> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < chars.len() {
@@ -138,7 +180,7 @@ pub(crate) fn find(chars: &[char], known: &[Vec<char>]) -> Vec<AddressMention> {
 }
 
 /// Reads address parts starting at `start`.
-fn parse_at(chars: &[char], start: usize, known: &[Vec<char>]) -> Option<AddressMention> {
+fn parse_at(chars: &[char], start: usize, known: &Places) -> Option<AddressMention> {
     let mut parts = Vec::new();
     let mut known_place = false;
     let mut i = start;
@@ -241,12 +283,8 @@ fn follows_residence_cue(chars: &[char], start: usize) -> bool {
 }
 
 /// Length of the longest known place name at `i`.
-fn known_name_at(chars: &[char], i: usize, known: &[Vec<char>]) -> Option<usize> {
-    known
-        .iter()
-        .filter(|name| chars[i..].starts_with(name))
-        .map(Vec::len)
-        .max()
+fn known_name_at(chars: &[char], i: usize, known: &Places) -> Option<usize> {
+    known.longest_at(chars, i)
 }
 
 /// Length of a place name that starts at `i` and ends with a known ending.
@@ -289,11 +327,12 @@ fn is_name_char(c: char) -> bool {
 mod tests {
     use super::*;
 
-    fn known() -> Vec<Vec<char>> {
-        ["彭浦新村", "临汾路", "阳曲小区"]
-            .iter()
-            .map(|n| n.chars().collect())
-            .collect()
+    fn known() -> Places {
+        Places::new(
+            ["彭浦新村", "临汾路", "阳曲小区"]
+                .iter()
+                .map(|n| n.chars().collect()),
+        )
     }
 
     /// Renders the addresses found in `input`, separated by `|`.

@@ -196,7 +196,18 @@ fn yes_no(chars: &[char], taken: &[bool], cues: &Cues) -> Vec<Statement> {
         let cue = cues
             .yes_no()
             .find(|c| chars[i..].starts_with(&c.word) && holds(chars, i, c));
-        let Some(cue) = cue.filter(|c| !(i..i + c.word.len()).any(|j| taken[j])) else {
+        // 回访丁国庆: the cue names the visit itself, not a decision.
+        let names_visit = |c: &Cue| {
+            let after = i + c.word.len();
+            let after = if chars.get(after) == Some(&'了') {
+                after + 1
+            } else {
+                after
+            };
+            taken.get(after).copied().unwrap_or(false)
+        };
+        let Some(cue) = cue.filter(|c| !(i..i + c.word.len()).any(|j| taken[j]) && !names_visit(c))
+        else {
             i += 1;
             continue;
         };
@@ -354,10 +365,10 @@ fn classify<'c>(
         }
         return (cue.kind == FieldType::Text).then_some(Class::Label(cue));
     }
-    if let Some(other) = cues.number_cue_at(chars, a) {
-        if cues.at(chars, a + other.word.len()).is_none() {
-            return Some(Class::Other);
-        }
+    if let Some(other) = cues.number_cue_at(chars, a)
+        && cues.at(chars, a + other.word.len()).is_none()
+    {
+        return Some(Class::Other);
     }
     if (a + 1..b).any(|i| {
         cues.number_cue_at(chars, i)
@@ -444,16 +455,17 @@ fn split_statements(
     let mut place = opening.is_some_and(|c| c.is_any(PLACE_LABELS));
     let mut i = opened + 1;
     while i < end {
-        if place && i >= a + 3 {
-            if let Some(verb) = PLACE_ENDS.iter().find(|w| starts_with(chars, i, w)) {
-                out.push((a, i, fresh));
-                a = i;
-                fresh = true;
-                place = false;
-                current = cues.at(chars, i).map(|c| c.field);
-                i += verb.chars().count();
-                continue;
-            }
+        if place
+            && i >= a + 3
+            && let Some(verb) = PLACE_ENDS.iter().find(|w| starts_with(chars, i, w))
+        {
+            out.push((a, i, fresh));
+            a = i;
+            fresh = true;
+            place = false;
+            current = cues.at(chars, i).map(|c| c.field);
+            i += verb.chars().count();
+            continue;
         }
         let Some(cue) = cues.at(chars, i) else {
             i += 1;

@@ -84,10 +84,16 @@ pub(crate) const EVENT_LABELS: &[&str] = &["开展了", "举办了"];
 pub(crate) const TOPICS: &[&str] = &["问题", "事情", "情况", "此事", "这事"];
 
 /// Openings of a statement that there is nothing to report (没有什么需求).
-pub(crate) const NOTHING_OPENERS: &[&str] = &["暂时没有", "没什么", "没有", "暂无", "没", "无"];
+#[rustfmt::skip]
+pub(crate) const NOTHING_OPENERS: &[&str] = &[
+    "暂时没有", "不需要", "没什么", "没有", "暂无", "不用", "没", "无",
+];
 
 /// What there may be nothing of.
-pub(crate) const NOTHING_OF: &[&str] = &["需求", "问题", "诉求", "要求", "困难", "事", "意见"];
+#[rustfmt::skip]
+pub(crate) const NOTHING_OF: &[&str] = &[
+    "需求", "问题", "诉求", "要求", "困难", "事", "意见", "帮助", "帮忙",
+];
 
 /// Cues after which a statement is a wish, which may mention actions
 /// without being one (希望社区帮她联系物业).

@@ -76,6 +76,11 @@ impl Readings {
             })
     }
 
+    /// Whether two characters (surnames, say) sound alike.
+    pub fn alike(&mut self, a: char, b: char) -> bool {
+        self.likeness(a, b).is_some()
+    }
+
     fn likeness(&mut self, a: char, b: char) -> Option<Likeness> {
         if a == b {
             return Some(Likeness::Same);
@@ -158,15 +163,24 @@ fn good_enough(kind: NameKind, len: usize, score: Score, window: &[char], name: 
 pub(crate) fn correct(cleaned: &mut Cleaned, names: &[(Vec<char>, NameKind)]) -> Vec<Correction> {
     let mut readings = Readings::default();
     let mut corrections = Vec::new();
+    let starts = sharing_starts(&cleaned.chars, names);
     let mut protected = vec![false; cleaned.len()];
-    for (name, _) in names {
-        mark_exact(&cleaned.chars, name, &mut protected);
+    for (i, indices) in starts.iter().enumerate() {
+        for &index in indices {
+            let name = &names[index].0;
+            if cleaned.chars[i..].starts_with(name) {
+                protected[i..i + name.len()]
+                    .iter_mut()
+                    .for_each(|p| *p = true);
+            }
+        }
     }
 
     let mut i = 0;
     while i < cleaned.len() {
         let mut candidates: Vec<(Score, usize)> = Vec::new();
-        for (index, (name, kind)) in names.iter().enumerate() {
+        for &index in &starts[i] {
+            let (name, kind) = &names[index];
             let len = name.len();
             if i + len > cleaned.len() || protected[i..i + len].iter().any(|p| *p) {
                 continue;
@@ -214,23 +228,28 @@ pub(crate) fn correct(cleaned: &mut Cleaned, names: &[(Vec<char>, NameKind)]) ->
     corrections
 }
 
-fn mark_exact(chars: &[char], name: &[char], protected: &mut [bool]) {
-    if name.is_empty() || name.len() > chars.len() {
-        return;
-    }
-    for i in 0..=chars.len() - name.len() {
-        if chars[i..i + name.len()] == *name {
-            protected[i..i + name.len()]
-                .iter_mut()
-                .for_each(|p| *p = true);
+/// For each position of `chars`, the names that share at least one
+/// character with the text when laid over it there: only those can be
+/// close enough to correct, so the others are never compared.
+fn sharing_starts(chars: &[char], names: &[(Vec<char>, NameKind)]) -> Vec<Vec<usize>> {
+    let mut by_char: HashMap<char, Vec<(usize, usize)>> = HashMap::new();
+    for (index, (name, _)) in names.iter().enumerate() {
+        for (offset, &c) in name.iter().enumerate() {
+            by_char.entry(c).or_default().push((index, offset));
         }
     }
-}
-
-/// Whether two surnames (or any two characters) sound alike.
-pub(crate) fn sounds_alike(a: char, b: char) -> bool {
-    let mut readings = Readings::default();
-    readings.likeness(a, b).is_some()
+    let mut starts: Vec<Vec<usize>> = vec![Vec::new(); chars.len()];
+    for (j, c) in chars.iter().enumerate() {
+        for &(index, offset) in by_char.get(c).map_or(&[][..], Vec::as_slice) {
+            if let Some(start) = j.checked_sub(offset)
+                && start + names[index].0.len() <= chars.len()
+                && !starts[start].contains(&index)
+            {
+                starts[start].push(index);
+            }
+        }
+    }
+    starts
 }
 
 fn is_han(c: char) -> bool {

@@ -4,7 +4,7 @@
 
 use super::address::{self, AddressMention, Part};
 use super::people::PersonMention;
-use super::phonetic::sounds_alike;
+use super::phonetic::Readings;
 use crate::ledger::Resident;
 
 /// Residents with their names and addresses prepared for matching.
@@ -31,7 +31,7 @@ pub(crate) struct Link {
 
 impl<'a> Registry<'a> {
     /// Prepares `residents`; `places` are known place names as chars.
-    pub fn new(residents: &'a [Resident], places: &[Vec<char>]) -> Registry<'a> {
+    pub fn new(residents: &'a [Resident], places: &address::Places) -> Registry<'a> {
         let names = residents
             .iter()
             .map(|r| r.name.trim().chars().collect())
@@ -117,11 +117,15 @@ impl<'a> Registry<'a> {
                 }
             }
             let surname: Vec<char> = person.surname.chars().collect();
+            let mut readings = Readings::default();
             let same_surname: Vec<usize> = (0..self.residents.len())
                 .filter(|i| {
                     let name = &self.names[*i];
                     surname.len() <= name.len()
-                        && surname.iter().zip(name).all(|(a, b)| sounds_alike(*a, *b))
+                        && surname
+                            .iter()
+                            .zip(name)
+                            .all(|(a, b)| readings.alike(*a, *b))
                 })
                 .collect();
             let corroborated: Vec<usize> = same_surname
@@ -264,14 +268,14 @@ mod tests {
     }
 
     fn parts(text: &str) -> Vec<Part> {
-        let places: Vec<Vec<char>> = vec!["彭浦新村".chars().collect(), "临汾路".chars().collect()];
+        let places = address::Places::new(["彭浦新村", "临汾路"].map(|n| n.chars().collect()));
         address::parse_written(text, &places)
     }
 
     #[test]
     fn addresses_agree_by_trailing_parts() {
         let residents = residents();
-        let places: Vec<Vec<char>> = vec!["彭浦新村".chars().collect()];
+        let places = address::Places::new(["彭浦新村".chars().collect()]);
         let registry = Registry::new(&residents, &places);
         assert_eq!(registry.at_address(&parts("3号楼502室")), [0]);
         assert_eq!(registry.at_address(&parts("彭浦新村13号502室")), [1]);
@@ -282,7 +286,7 @@ mod tests {
     #[test]
     fn stray_digit_in_room_is_fixed_only_when_registered() {
         let residents = residents();
-        let registry = Registry::new(&residents, &[]);
+        let registry = Registry::new(&residents, &address::Places::default());
         let fixed = registry.fix_room(&parts("3号楼5020室")).unwrap();
         assert_eq!(address::render(&fixed), "3号楼502室");
         assert!(registry.fix_room(&parts("3号楼6020室")).is_none());
