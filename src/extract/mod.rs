@@ -55,6 +55,9 @@ use text::Cleaned;
 /// be empty); `recording_date` resolves 今天, 上周三 and dates without a
 /// year; `residents` and `gazetteer` are the names that misheard words are
 /// corrected against and the registry a dictation is linked to.
+///
+/// This prepares the registry on every call; to read many transcripts
+/// against one registry, build an [`Extractor`] once.
 pub fn extract(
     record_type: &RecordType,
     transcript: &str,
@@ -63,40 +66,76 @@ pub fn extract(
     residents: &[Resident],
     gazetteer: &Gazetteer,
 ) -> Extraction {
-    let mut cleaned = Cleaned::new(transcript);
-    let places = place_names(gazetteer, residents);
-    let registry = Registry::new(residents, &places);
-    let mut names: Vec<(Vec<char>, NameKind)> = registry
-        .names
-        .iter()
-        .filter(|n| n.len() >= 2)
-        .map(|n| (n.clone(), NameKind::Person))
-        .collect();
-    names.extend(places.names().iter().map(|p| (p.clone(), NameKind::Place)));
-    let mut corrections = phonetic::correct(&mut cleaned, &names);
+    Extractor::new(residents, gazetteer).extract(record_type, transcript, segments, recording_date)
+}
 
-    let mut reader = Reader::new(&cleaned, record_type, recording_date, &places);
-    let mut found = reader.structured(&registry, &mut corrections);
-    let link = reader.people(&registry, &mut found);
-    found.extend(reader.choices());
-    found.extend(reader.statements());
-    let warnings = std::mem::take(&mut reader.warnings);
+/// A resident registry and gazetteer prepared for reading transcripts:
+/// addresses parsed, names indexed for sound-alike correction.
+#[derive(Debug)]
+pub struct Extractor<'a> {
+    residents: &'a [Resident],
+    places: address::Places,
+    registry: Registry<'a>,
+    names: phonetic::Names,
+}
 
-    reader::assemble(
-        record_type,
-        &cleaned,
-        &Timeline::new(transcript, segments),
-        recording_date,
-        found,
-        warnings,
-        link.map(|l| ResidentLink {
-            id: residents[l.index].id.clone(),
-            name: residents[l.index].name.clone(),
+impl<'a> Extractor<'a> {
+    /// Prepares `residents` and `gazetteer` (plus the places named in the
+    /// residents' addresses).
+    pub fn new(residents: &'a [Resident], gazetteer: &Gazetteer) -> Extractor<'a> {
+        let places = place_names(gazetteer, residents);
+        let registry = Registry::new(residents, &places);
+        let mut seen = std::collections::HashSet::new();
+        let mut names: Vec<(Vec<char>, NameKind)> = Vec::new();
+        for name in registry.names.iter().filter(|n| n.len() >= 2) {
+            if seen.insert(name) {
+                names.push((name.clone(), NameKind::Person));
+            }
+        }
+        names.extend(places.names().iter().map(|p| (p.clone(), NameKind::Place)));
+        Extractor {
+            residents,
+            places,
+            registry,
+            names: phonetic::Names::new(names),
+        }
+    }
+
+    /// Reads `transcript` into the fields of `record_type`; see [`extract`].
+    pub fn extract(
+        &self,
+        record_type: &RecordType,
+        transcript: &str,
+        segments: &[Segment],
+        recording_date: NaiveDate,
+    ) -> Extraction {
+        let mut cleaned = Cleaned::new(transcript);
+        let mut corrections = phonetic::correct(&mut cleaned, &self.names);
+
+        let mut reader = Reader::new(&cleaned, record_type, recording_date, &self.places);
+        let mut found = reader.structured(&self.registry, &mut corrections);
+        let link = reader.people(&self.registry, &mut found);
+        found.extend(reader.choices());
+        found.extend(reader.statements());
+        let warnings = std::mem::take(&mut reader.warnings);
+
+        let resident = link.map(|l| ResidentLink {
+            id: self.residents[l.index].id.clone(),
+            name: self.residents[l.index].name.clone(),
             confidence: l.confidence,
             reason: l.reason,
-        }),
-        corrections,
-    )
+        });
+        reader::assemble(
+            record_type,
+            &cleaned,
+            &Timeline::new(transcript, segments),
+            recording_date,
+            found,
+            warnings,
+            resident,
+            corrections,
+        )
+    }
 }
 
 /// Gazetteer names plus the places of registry addresses.

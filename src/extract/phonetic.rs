@@ -160,10 +160,11 @@ fn good_enough(kind: NameKind, len: usize, score: Score, window: &[char], name: 
 /// lists the changes. A stretch of text that already spells one of the
 /// names is never changed, and a stretch that two names fit equally well
 /// is left alone.
-pub(crate) fn correct(cleaned: &mut Cleaned, names: &[(Vec<char>, NameKind)]) -> Vec<Correction> {
+pub(crate) fn correct(cleaned: &mut Cleaned, names: &Names) -> Vec<Correction> {
     let mut readings = Readings::default();
     let mut corrections = Vec::new();
-    let starts = sharing_starts(&cleaned.chars, names);
+    let starts = names.sharing_starts(&cleaned.chars);
+    let names = &names.list[..];
     let mut protected = vec![false; cleaned.len()];
     for (i, indices) in starts.iter().enumerate() {
         for &index in indices {
@@ -228,28 +229,43 @@ pub(crate) fn correct(cleaned: &mut Cleaned, names: &[(Vec<char>, NameKind)]) ->
     corrections
 }
 
-/// For each position of `chars`, the names that share at least one
-/// character with the text when laid over it there: only those can be
-/// close enough to correct, so the others are never compared.
-fn sharing_starts(chars: &[char], names: &[(Vec<char>, NameKind)]) -> Vec<Vec<usize>> {
-    let mut by_char: HashMap<char, Vec<(usize, usize)>> = HashMap::new();
-    for (index, (name, _)) in names.iter().enumerate() {
-        for (offset, &c) in name.iter().enumerate() {
-            by_char.entry(c).or_default().push((index, offset));
-        }
-    }
-    let mut starts: Vec<Vec<usize>> = vec![Vec::new(); chars.len()];
-    for (j, c) in chars.iter().enumerate() {
-        for &(index, offset) in by_char.get(c).map_or(&[][..], Vec::as_slice) {
-            if let Some(start) = j.checked_sub(offset)
-                && start + names[index].0.len() <= chars.len()
-                && !starts[start].contains(&index)
-            {
-                starts[start].push(index);
+/// Names to correct towards, indexed by their characters.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    list: Vec<(Vec<char>, NameKind)>,
+    /// For each character, the names holding it and where.
+    by_char: HashMap<char, Vec<(usize, usize)>>,
+}
+
+impl Names {
+    /// Indexes `list`.
+    pub fn new(list: Vec<(Vec<char>, NameKind)>) -> Names {
+        let mut by_char: HashMap<char, Vec<(usize, usize)>> = HashMap::new();
+        for (index, (name, _)) in list.iter().enumerate() {
+            for (offset, &c) in name.iter().enumerate() {
+                by_char.entry(c).or_default().push((index, offset));
             }
         }
+        Names { list, by_char }
     }
-    starts
+
+    /// For each position of `chars`, the names that share at least one
+    /// character with the text when laid over it there: only those can be
+    /// close enough to correct, so the others are never compared.
+    fn sharing_starts(&self, chars: &[char]) -> Vec<Vec<usize>> {
+        let mut starts: Vec<Vec<usize>> = vec![Vec::new(); chars.len()];
+        for (j, c) in chars.iter().enumerate() {
+            for &(index, offset) in self.by_char.get(c).map_or(&[][..], Vec::as_slice) {
+                if let Some(start) = j.checked_sub(offset)
+                    && start + self.list[index].0.len() <= chars.len()
+                    && !starts[start].contains(&index)
+                {
+                    starts[start].push(index);
+                }
+            }
+        }
+        starts
+    }
 }
 
 fn is_han(c: char) -> bool {
@@ -272,7 +288,7 @@ mod tests {
         .map(|(n, k)| (n.chars().collect(), *k))
         .collect();
         let mut cleaned = Cleaned::new(input);
-        let corrections = correct(&mut cleaned, &names);
+        let corrections = correct(&mut cleaned, &Names::new(names));
         let rendered: Vec<String> = corrections
             .iter()
             .map(|c| format!("{}→{}", c.from, c.to))
