@@ -176,9 +176,50 @@ fn test() -> Result {
         "-D",
         "warnings",
     ]))?;
-    run(cargo()
+    let postgres = start_postgres()?;
+    let mut tests = cargo();
+    tests
         .args(["test", "--workspace", "--release"])
-        .env("VOICE_LEDGER_TEST_MODEL", test_model()))
+        .env("VOICE_LEDGER_TEST_MODEL", test_model())
+        .envs(postgres.iter().map(|(k, v)| (k, v)));
+    let result = run(&mut tests);
+    if let Some((_, stop)) = postgres.iter().find(|(k, _)| k.ends_with("_STOP")) {
+        let _ = Command::new("sh").arg("-c").arg(stop).status();
+    }
+    result
+}
+
+/// Starts a private PostgreSQL server for the hub's PostgreSQL tests and
+/// returns the variables that tell the tests where it is and how to stop it.
+fn start_postgres() -> Result<Vec<(String, String)>> {
+    let script = root()
+        .join("tests")
+        .join("support")
+        .join("start-postgres.sh");
+    eprintln!("+ bash {}", script.display());
+    let output = Command::new("bash")
+        .arg(&script)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} failed with {}",
+            script.display(),
+            output.status
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.strip_prefix("export ")?.split_once('='))
+        .map(|(name, value)| {
+            let value = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(value);
+            (name.to_string(), value.to_string())
+        })
+        .collect())
 }
 
 /// The headless demo: dictates the bundled sample recordings into ledgers
