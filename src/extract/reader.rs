@@ -15,7 +15,7 @@ use super::phonetic::{Correction, CorrectionKind};
 use super::registry::{self, Registry};
 use super::text::{self, Cleaned};
 use super::{blood_pressure, clauses, datetime, fields, numbers, people};
-use crate::ledger::{FieldType, RecordType, check_value};
+use crate::ledger::{FieldType, FieldValues, RecordType, check_value, missing_required};
 
 /// A warning before it is given evidence: field index, message, cleaned span.
 pub(crate) type PendingWarning = (Option<usize>, String, Option<(usize, usize)>);
@@ -709,10 +709,12 @@ pub(crate) fn assemble(
             original,
         });
     }
-    let missing_required = record_type
-        .fields
+    let values: FieldValues = fields
         .iter()
-        .filter(|spec| spec.required && !fields.iter().any(|f| f.key == spec.key))
+        .map(|f| (f.key.clone(), f.value.clone()))
+        .collect();
+    let missing_required = missing_required(record_type, &values)
+        .into_iter()
         .map(|spec| MissingField {
             key: spec.key.clone(),
             title: spec.title.clone(),
