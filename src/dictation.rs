@@ -83,6 +83,27 @@ pub fn dictate(
     let mut options = options.clone();
     options.prompt = prompt_terms(record_type, residents, gazetteer);
     let transcript = engine.transcribe(speech, &options, observer)?;
+    Ok(read_fields(
+        record_type,
+        transcript,
+        recording_date,
+        knowledge,
+    ))
+}
+
+/// Reads a finished transcript into `record_type`'s fields: the second half
+/// of [`dictate`], for transcripts made elsewhere (live dictation
+/// recognises phrase by phrase while the user speaks).
+pub fn read_fields(
+    record_type: &RecordType,
+    transcript: Transcript,
+    recording_date: NaiveDate,
+    knowledge: Knowledge<'_>,
+) -> Dictation {
+    let Knowledge {
+        residents,
+        gazetteer,
+    } = knowledge;
     let segments: Vec<Segment> = transcript
         .segments
         .iter()
@@ -100,10 +121,10 @@ pub fn dictate(
         residents,
         gazetteer,
     );
-    Ok(Dictation {
+    Dictation {
         transcript,
         extraction,
-    })
+    }
 }
 
 /// Saves a dictation as a draft record, keeping a copy of the recording in
@@ -145,8 +166,12 @@ pub fn save(
 }
 
 /// Copies a recording into the audio folder under a new name; returns the
-/// name relative to that folder.
+/// name relative to that folder. A recording already in the audio folder (a
+/// live dictation is recorded straight into it) is referenced, not copied.
 fn keep_recording(data: &DataDir, source: &Path) -> Result<String, DictationError> {
+    if let Ok(inside) = source.strip_prefix(data.audio_dir()) {
+        return Ok(inside.to_string_lossy().replace('\\', "/"));
+    }
     let extension = source
         .extension()
         .and_then(|e| e.to_str())

@@ -92,6 +92,9 @@ impl Journal {
         };
         std::fs::create_dir_all(audio_dir).map_err(write_error(audio_dir))?;
         let path = absolute(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+        }
 
         // The marker goes first and reaches the disk before any audio, so a
         // recording can never exist without the note that it is unfinished.

@@ -2,6 +2,7 @@
 //! recognised on their own thread during the dictation, so that when the
 //! user stops only the last phrase is left to recognise.
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -11,7 +12,8 @@ use serde::Serialize;
 use super::CaptureEvent;
 use super::phrases::{Phrase, PhraseConfig, PhraseSplitter};
 use super::recorder::AudioTap;
-use crate::audio::{VadConfig, VoiceActivity};
+use crate::asr::{self, Engine, Observer, Timings, TranscribeOptions, Transcript};
+use crate::audio::{Audio, Speech, SpeechSegment, VadConfig, VoiceActivity};
 
 /// The error a recogniser reports for one phrase.
 pub type RecognizeError = Box<dyn std::error::Error + Send + Sync>;
@@ -23,6 +25,40 @@ pub trait PhraseRecognizer: Send {
     /// this dictation (useful as a prompt to keep names and wording
     /// consistent).
     fn recognize(&mut self, samples: &[f32], context: &str) -> Result<String, RecognizeError>;
+}
+
+/// The whisper engine as a phrase recogniser: each phrase is one segment,
+/// decoded with the record type's prompt.
+#[derive(Debug)]
+pub struct EnginePhrases {
+    engine: Arc<Engine>,
+    options: TranscribeOptions,
+}
+
+impl EnginePhrases {
+    /// Recognises phrases with `engine` and these options.
+    pub fn new(engine: Arc<Engine>, options: TranscribeOptions) -> EnginePhrases {
+        EnginePhrases { engine, options }
+    }
+}
+
+impl PhraseRecognizer for EnginePhrases {
+    fn recognize(&mut self, samples: &[f32], _context: &str) -> Result<String, RecognizeError> {
+        let audio = Audio::from_samples(samples.to_vec());
+        let whole = SpeechSegment {
+            start: 0,
+            end: samples.len(),
+        };
+        let speech = Speech {
+            speech_s: audio.duration_s(),
+            audio,
+            segments: vec![whole],
+        };
+        let transcript = self
+            .engine
+            .transcribe(&speech, &self.options, &Observer::new())?;
+        Ok(transcript.text)
+    }
 }
 
 /// Text recognised for one phrase.
@@ -51,6 +87,33 @@ pub struct LiveTranscript {
     pub skipped: usize,
     /// Seconds spent recognising, all phrases together.
     pub recognise_s: f64,
+}
+
+impl LiveTranscript {
+    /// The same text as the recogniser's [`Transcript`] of a whole
+    /// recording, one segment per phrase, so live and file dictations go
+    /// through the same extraction and saving.
+    pub fn to_transcript(&self, engine: &Engine, language: &str, audio_s: f64) -> Transcript {
+        Transcript {
+            text: self.text.clone(),
+            segments: self
+                .phrases
+                .iter()
+                .map(|p| asr::Segment {
+                    start: p.start_s,
+                    end: p.end_s,
+                    text: p.text.clone(),
+                })
+                .collect(),
+            language: language.to_string(),
+            model: engine.model().to_string(),
+            timings: Timings {
+                load_s: engine.load_s(),
+                audio_s,
+                processing_s: self.recognise_s,
+            },
+        }
+    }
 }
 
 /// Errors of live recognition.

@@ -32,9 +32,12 @@ pub use convert::{ToMono16k, to_f32};
 pub use device::{CaptureSettings, DeviceSummary, InputDevice, choose_device, input_devices};
 pub use journal::{Journal, JournalError, Recovered};
 pub use level::{FIRST_CHECK_S, Level, LevelMeter, MeterReading, Quality, count_clipped};
+pub use live::{
+    EnginePhrases, LiveDictation, LiveTap, LiveTranscript, PartialText, PhraseRecognizer,
+};
 pub use phrases::{Phrase, PhraseConfig, PhraseSplitter};
 pub use recorder::{AudioTap, Recorder, RecorderOptions, Recording};
-pub use source::{CaptureSource, Losses, SourceFailure, StreamFormat};
+pub use source::{CaptureSource, Losses, PlayedSamples, SourceFailure, StreamFormat};
 
 use crate::paths::DataDir;
 

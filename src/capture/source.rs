@@ -290,6 +290,68 @@ fn copy_into_ring<T: Copy>(
     }
 }
 
+/// Recorded 16 kHz mono samples played as a source at the pace of a real
+/// microphone: for benchmarks and demonstrations without one.
+#[derive(Debug)]
+pub struct PlayedSamples {
+    samples: Vec<f32>,
+    position: usize,
+    started: Option<Instant>,
+    speed: f64,
+    ended: Arc<std::sync::OnceLock<Instant>>,
+}
+
+impl PlayedSamples {
+    /// Plays `samples` at `speed` times real time (1.0 for a live
+    /// microphone's pace).
+    pub fn new(samples: Vec<f32>, speed: f64) -> PlayedSamples {
+        PlayedSamples {
+            samples,
+            position: 0,
+            started: None,
+            speed: speed.max(1e-3),
+            ended: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    /// Filled in with the moment the last sample was delivered: when the
+    /// speaker, so to speak, fell silent.
+    pub fn ended(&self) -> Arc<std::sync::OnceLock<Instant>> {
+        Arc::clone(&self.ended)
+    }
+}
+
+impl CaptureSource for PlayedSamples {
+    fn format(&self) -> StreamFormat {
+        StreamFormat {
+            sample_rate: crate::audio::SAMPLE_RATE,
+            channels: 1,
+            sample_format: "f32",
+        }
+    }
+
+    fn read(&mut self, out: &mut Vec<f32>) -> Result<usize, SourceFailure> {
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let due =
+            started.elapsed().as_secs_f64() * f64::from(crate::audio::SAMPLE_RATE) * self.speed;
+        let until = (due as usize).min(self.samples.len());
+        if until <= self.position {
+            return Ok(0);
+        }
+        out.extend_from_slice(&self.samples[self.position..until]);
+        let frames = until - self.position;
+        self.position = until;
+        if self.position == self.samples.len() {
+            let _ = self.ended.set(Instant::now());
+        }
+        Ok(frames)
+    }
+
+    fn losses(&self) -> Losses {
+        Losses::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,6 +115,45 @@ pub fn raw_in_format(samples: &[f32], format: Format) -> Vec<u8> {
     out
 }
 
+/// The speech model for tests that recognise speech:
+/// `$VOICE_LEDGER_TEST_MODEL`, else the one `cargo xtask setup` installs.
+/// Absent, the test fails and says how to get it.
+pub fn test_model() -> PathBuf {
+    if let Some(path) = std::env::var_os("VOICE_LEDGER_TEST_MODEL").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "VOICE_LEDGER_TEST_MODEL points to `{}`, which does not exist; \
+             run `cargo xtask setup` or `voice-ledger model install base`",
+            path.display()
+        );
+        return path;
+    }
+    std::env::var_os("HOME")
+        .map(|home| PathBuf::from(home).join(".cache/voice-ledger/model-home/models/ggml-base.bin"))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "live dictation tests need the multilingual base model: run \
+                 `cargo xtask setup` (or `voice-ledger model install base`), or set \
+                 VOICE_LEDGER_TEST_MODEL to a ggml-base.bin file"
+            )
+        })
+}
+
+/// A data folder whose only content is the test model, linked in.
+pub fn data_with_model() -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let models = data.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let target = models.join("ggml-base.bin");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(test_model(), &target).unwrap();
+    #[cfg(not(unix))]
+    std::fs::copy(test_model(), &target).unwrap();
+    data
+}
+
 /// A fake ALSA microphone that plays a raw file.
 pub struct AlsaMic {
     pub home: tempfile::TempDir,

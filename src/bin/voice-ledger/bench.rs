@@ -22,6 +22,8 @@ pub enum Command {
     Export(ExportBench),
     /// Time extraction of a 60-second home-visit dictation.
     Extract(crate::extract::ExtractBench),
+    /// How soon live dictation has the final text and fields after the user stops.
+    Live(crate::live::LiveBench),
 }
 
 #[derive(Debug, Args)]
@@ -43,6 +45,7 @@ pub fn run(app: &App, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Export(args) => export(app, args),
         Command::Extract(args) => crate::extract::run_bench(app, args),
+        Command::Live(args) => crate::live::bench_live(app, args),
     }
 }
 

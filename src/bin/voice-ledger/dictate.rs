@@ -1,5 +1,6 @@
 //! `voice-ledger dictate AUDIO`: transcribe a recording, read it into a
 //! record type's fields and, with `--save`, keep it as a draft record.
+//! `--live` does the same from the microphone (see `live.rs`).
 
 use std::path::PathBuf;
 
@@ -9,8 +10,8 @@ use clap::Args;
 use serde_json::json;
 use voice_ledger::asr::{Engine, EngineOptions, Observer, TranscribeOptions};
 use voice_ledger::audio::{AudioError, DecodeOptions, VadConfig, load_speech};
-use voice_ledger::dictation::{self, Knowledge};
-use voice_ledger::ledger::display_value;
+use voice_ledger::dictation::{self, Dictation, Knowledge};
+use voice_ledger::ledger::{Record, display_value};
 use voice_ledger::model;
 
 use crate::app::{App, bad_input, print_json};
@@ -18,31 +19,46 @@ use crate::records::{Who, enterable_type};
 
 #[derive(Debug, Args)]
 pub struct DictateArgs {
-    /// The recording (WAV, MP3, M4A, FLAC or OGG).
-    audio: PathBuf,
+    /// The recording (WAV, MP3, M4A, FLAC or OGG); omit with --live.
+    #[arg(required_unless_present = "live")]
+    pub audio: Option<PathBuf>,
+    /// Dictate live from the microphone: text appears phrase by phrase
+    /// while speaking; stop with Enter or --seconds.
+    #[arg(long, conflicts_with = "audio")]
+    pub live: bool,
     /// Record type id, e.g. home-visit.
     #[arg(long, default_value = "home-visit")]
-    record_type: String,
+    pub record_type: String,
     /// Day the dictation was recorded (resolves 今天, 昨天…); default today.
     #[arg(long)]
-    date: Option<NaiveDate>,
+    pub date: Option<NaiveDate>,
     /// Save a draft record with the transcript and the recording.
     #[arg(long)]
-    save: bool,
+    pub save: bool,
     /// Speech model (default: the installed default).
     #[arg(long)]
-    model: Option<String>,
+    pub model: Option<String>,
     /// Decoder threads (default: physical cores minus one).
     #[arg(long)]
-    threads: Option<usize>,
+    pub threads: Option<usize>,
     #[command(flatten)]
-    who: Who,
+    pub who: Who,
+    #[command(flatten)]
+    pub capture: crate::capture::CaptureArgs,
     /// Print JSON.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 pub fn run(app: &App, args: DictateArgs) -> anyhow::Result<()> {
+    if args.live {
+        return crate::live::dictate_live(app, args);
+    }
+    let Some(audio) = args.audio.clone() else {
+        return Err(bad_input(anyhow::anyhow!(
+            "give a recording to dictate, or --live to use the microphone"
+        )));
+    };
     let catalog = app.catalog()?;
     let record_type = enterable_type(&catalog, &args.record_type)?;
     let mut store = app.store()?;
@@ -50,12 +66,8 @@ pub fn run(app: &App, args: DictateArgs) -> anyhow::Result<()> {
     let gazetteer = crate::extract::gazetteer(app)?.with_residents(&residents);
     let date = args.date.unwrap_or_else(|| Local::now().date_naive());
 
-    let speech = load_speech(
-        &args.audio,
-        &DecodeOptions::default(),
-        &VadConfig::default(),
-    )
-    .map_err(|e: AudioError| bad_input(e))?;
+    let speech = load_speech(&audio, &DecodeOptions::default(), &VadConfig::default())
+        .map_err(|e: AudioError| bad_input(e))?;
     let resolved = model::resolve(&app.data, args.model.as_deref())?;
     let engine = Engine::load(&resolved.path, &EngineOptions::default())?;
     let mut options = TranscribeOptions::default();
@@ -82,7 +94,7 @@ pub fn run(app: &App, args: DictateArgs) -> anyhow::Result<()> {
             &mut store,
             record_type,
             &result,
-            Some(&args.audio),
+            Some(&audio),
             &args.who.author(),
             &args.who.committee(),
         )
@@ -92,7 +104,12 @@ pub fn run(app: &App, args: DictateArgs) -> anyhow::Result<()> {
         None
     };
 
-    if args.json {
+    show(&result, saved.as_ref(), args.json)
+}
+
+/// Prints a dictation: JSON, or the text and its fields for a person.
+pub fn show(result: &Dictation, saved: Option<&Record>, json: bool) -> anyhow::Result<()> {
+    if json {
         return print_json(&json!({
             "transcript": result.transcript,
             "extraction": result.extraction,

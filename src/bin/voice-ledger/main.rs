@@ -16,6 +16,7 @@ mod capture;
 mod dictate;
 mod export;
 mod extract;
+mod live;
 mod model;
 mod records;
 mod residents;
@@ -74,7 +75,8 @@ enum Command {
     Devices(capture::DevicesArgs),
     /// Record from the microphone to a WAV file.
     Record(capture::RecordArgs),
-    /// Transcribe a recording and read it into a record (--save keeps a draft).
+    /// Dictate a record from a recording, or live from the microphone (--live);
+    /// --save keeps a draft.
     Dictate(dictate::DictateArgs),
     /// Read a transcript into the fields of a record type.
     Extract(extract::ExtractArgs),
