@@ -249,8 +249,43 @@ fn demo() -> Result {
     run(
         voice_ledger(&["residents", "import"]).arg(fixtures.join("registry").join("residents.csv"))
     )?;
+    run(voice_ledger(&["model", "import"]).arg(test_model()))?;
     run(&mut voice_ledger(&["templates", "list"]))?;
+
+    // Dictate a few bundled recordings as a staff member would after a
+    // morning of visits; each becomes a draft in every ledger it feeds.
+    let speech = fixtures.join("speech").join("dictation");
+    for (id, record_type) in DEMO_DICTATIONS {
+        let audio = speech.join(format!("{id}.wav"));
+        run(voice_ledger(&["dictate"])
+            .arg(&audio)
+            .args(["--record-type", record_type, "--date", DEMO_DAY, "--save"])
+            .args(["--author", "李敏", "--committee", "彭浦新村第一居委会"]))?;
+    }
     run(&mut voice_ledger(&["records", "list"]))?;
+
+    // The same rows as paper and as electronic ledgers.
+    let ledgers = out.join("ledgers");
+    let month = &DEMO_DAY[..7];
+    for format in ["pdf", "xlsx"] {
+        run(voice_ledger(&["export", "--all", "--period", month, "--format", format])
+            .args(["--sub-district", "彭浦新村街道"])
+            .arg("-o")
+            .arg(&ledgers))?;
+    }
     eprintln!("\ndemo data folder: {}", data.display());
+    eprintln!("demo ledgers (PDF, XLSX): {}", ledgers.display());
     Ok(())
 }
+
+/// The day the demo's recordings were made.
+const DEMO_DAY: &str = "2026-12-01";
+
+/// Bundled recordings the demo dictates, with their record types.
+const DEMO_DICTATIONS: &[(&str, &str)] = &[
+    ("hv01", "home-visit"),
+    ("hv02", "home-visit"),
+    ("hv06", "home-visit"),
+    ("hv10", "home-visit"),
+    ("meeting01", "meeting"),
+];
