@@ -2,15 +2,16 @@
 //! base model hears a recording, the extractor fills the home-visit record,
 //! and the saved draft feeds every ledger that needs it.
 
-mod common;
 #[path = "capture_support/mod.rs"]
 mod capture_support;
+#[path = "common/cli.rs"]
+mod common;
 
 use std::path::Path;
 use std::sync::Mutex;
 
 use capture_support::data_with_model;
-use common::cli::{fixture, ok, ok_json, run};
+use common::{fixture, ok, ok_json, run};
 use serde_json::Value;
 
 /// Two recognisers at once on a two-core machine only slow each other down.
@@ -51,11 +52,7 @@ fn a_dictated_visit_becomes_a_draft_in_every_ledger_that_needs_it() {
     let data = data_with_model();
     ok(
         data.path(),
-        &[
-            "residents",
-            "import",
-            &fixture("registry/residents.csv"),
-        ],
+        &["residents", "import", &fixture("registry/residents.csv")],
     );
 
     let result = dictate(data.path(), "hv01", &["--save", "--author", "李敏"]);
@@ -122,7 +119,10 @@ fn a_misheard_registered_name_is_corrected_and_the_original_kept() {
     let resident = field(&result, "resident");
     assert_eq!(resident["value"], "汪秀英", "{resident:#}");
     assert_eq!(resident["original"], "王秀英", "{resident:#}");
-    assert!(result["record"].is_null(), "nothing is saved without --save");
+    assert!(
+        result["record"].is_null(),
+        "nothing is saved without --save"
+    );
 }
 
 #[test]

@@ -268,10 +268,12 @@ fn demo() -> Result {
     let ledgers = out.join("ledgers");
     let month = &DEMO_DAY[..7];
     for format in ["pdf", "xlsx"] {
-        run(voice_ledger(&["export", "--all", "--period", month, "--format", format])
-            .args(["--sub-district", "彭浦新村街道"])
-            .arg("-o")
-            .arg(&ledgers))?;
+        run(
+            voice_ledger(&["export", "--all", "--period", month, "--format", format])
+                .args(["--sub-district", "彭浦新村街道"])
+                .arg("-o")
+                .arg(&ledgers),
+        )?;
     }
     eprintln!("\ndemo data folder: {}", data.display());
     eprintln!("demo ledgers (PDF, XLSX): {}", ledgers.display());
