@@ -22,6 +22,21 @@ pub(super) struct PostgresBackend {
     idle: Mutex<Vec<Client>>,
 }
 
+/// `postgres::Client` closes its connection by blocking on a private
+/// runtime, which panics on an async runtime's worker thread — where the
+/// hub's last reference to its database usually goes when the server stops.
+/// Idle connections are therefore closed on a plain thread.
+impl Drop for PostgresBackend {
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|e| e.into_inner()));
+        if idle.is_empty() {
+            return;
+        }
+        let closer = std::thread::spawn(move || drop(idle));
+        let _ = closer.join();
+    }
+}
+
 impl PostgresBackend {
     pub(super) fn connect(url: &str) -> Result<PostgresBackend, DbError> {
         let backend = PostgresBackend {
