@@ -84,7 +84,14 @@ fn a_dictated_visit_becomes_a_draft_in_every_ledger_that_needs_it() {
     let record = &result["record"];
     assert_eq!(record["state"], "draft", "{record:#}");
     let audio = record["audio_ref"].as_str().unwrap();
-    assert!(data.path().join(audio).is_file() || Path::new(audio).is_file());
+    let kept = data.path().join("audio").join(audio);
+    let original = std::fs::read(speech("hv01")).unwrap();
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        original,
+        "{}",
+        kept.display()
+    );
     let id = record["id"].as_str().unwrap();
     let shown = ok_json(data.path(), &["records", "show", id, "--json"]);
     let ledgers: Vec<&str> = shown["ledgers"]
