@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use printpdf::{
     Color, FontId, Greyscale, Line, LinePoint, Op, PaintMode, PdfFontHandle, Point, Pt, Rect,
-    TextItem, TextMatrix, TextRenderingMode,
+    TextItem, TextRenderingMode,
 };
 
 use super::layout::{PT_PER_MM, Typesetter};
@@ -155,12 +155,11 @@ impl<'a> Canvas<'a> {
         self.marks.push((x, y, width, height));
     }
 
-    /// Every character drawn in `font`, for font subsetting.
-    pub(crate) fn chars(&self, font: FontKind) -> impl Iterator<Item = char> + '_ {
-        self.texts
-            .iter()
-            .filter(move |t| t.font == font)
-            .flat_map(|t| t.text.chars())
+    /// Adds every character drawn in `font` to `set`, for font subsetting.
+    pub(crate) fn collect_chars(&self, font: FontKind, set: &mut CharSet) {
+        for run in self.texts.iter().filter(|t| t.font == font) {
+            set.insert_str(&run.text);
+        }
     }
 
     /// The page as PDF operations on a page `page_height` millimetres tall.
@@ -179,7 +178,28 @@ impl<'a> Canvas<'a> {
         };
         let mut ops = Vec::with_capacity(self.texts.len() * 2 + self.hlines.len() + 64);
 
-        for (x, y, w, h, grey) in &self.fills {
+        // Shaded cells side by side (a heading row) become one box.
+        let mut fills = self.fills;
+        fills.sort_by(|a, b| {
+            (a.1, a.0)
+                .partial_cmp(&(b.1, b.0))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let mut merged_fills: Vec<(f32, f32, f32, f32, f32)> = Vec::new();
+        for fill in fills {
+            match merged_fills.last_mut() {
+                Some(last)
+                    if last.1 == fill.1
+                        && last.3 == fill.3
+                        && last.4 == fill.4
+                        && (last.0 + last.2 - fill.0).abs() < 0.01 =>
+                {
+                    last.2 += fill.2;
+                }
+                _ => merged_fills.push(fill),
+            }
+        }
+        for (x, y, w, h, grey) in &merged_fills {
             ops.push(Op::SetFillColor {
                 col: grey_color(*grey),
             });
@@ -245,8 +265,19 @@ impl<'a> Canvas<'a> {
             });
         }
         let mut current: Option<(FontKind, f32)> = None;
+        // Text is placed with relative moves (`Td`) from the previous line's
+        // start, in whole hundredths of a point so the moves add up exactly.
+        let hundredths = |mm: f32| (mm * PT_PER_MM * 100.0).round() as i64;
+        let mut at = (0_i64, 0_i64);
+        // Where the last run shown ends, while the next may join it: runs
+        // drawn one after another on the same baseline (the one-line cells of
+        // a row) share one text operation, the gap between them written as a
+        // kerning offset. The drawing order, and so the reading order of the
+        // extracted text, stays the same.
+        let mut open_end: Option<f32> = None;
         for run in self.texts {
             if current != Some((run.font, run.size)) {
+                open_end = None;
                 let id = match run.font {
                     FontKind::Heading => heading.unwrap_or(body),
                     FontKind::Body => body,
@@ -264,13 +295,32 @@ impl<'a> Canvas<'a> {
                 }
                 current = Some((run.font, run.size));
             }
-            let at = point(run.x, run.baseline);
-            ops.push(Op::SetTextMatrix {
-                matrix: TextMatrix::Translate(at.x, at.y),
-            });
-            ops.push(Op::ShowText {
-                items: vec![TextItem::Text(run.text)],
-            });
+            let next = (hundredths(run.x), hundredths(page_height - run.baseline));
+            let width = self.ts.width(&run.text, run.size, run.font);
+            let joined = match (open_end, ops.last_mut()) {
+                (Some(end), Some(Op::ShowText { items })) if next.1 == at.1 && run.x >= end => {
+                    let gap_pt = (run.x - end) * PT_PER_MM;
+                    // Offsets are in thousandths of the font size, negative to move right.
+                    items.push(TextItem::Offset((-gap_pt * 1000.0 / run.size).round()));
+                    items.push(TextItem::Text(run.text.clone()));
+                    true
+                }
+                _ => false,
+            };
+            if !joined {
+                let (dx, dy) = (next.0 - at.0, next.1 - at.1);
+                ops.push(Op::SetTextCursor {
+                    pos: Point {
+                        x: Pt(dx as f32 / 100.0),
+                        y: Pt(dy as f32 / 100.0),
+                    },
+                });
+                at = next;
+                ops.push(Op::ShowText {
+                    items: vec![TextItem::Text(run.text)],
+                });
+            }
+            open_end = Some(run.x + width);
         }
         ops.push(Op::EndTextSection);
         ops
@@ -297,5 +347,43 @@ fn segment(a: Point, b: Point) -> Line {
             },
         ],
         is_closed: false,
+    }
+}
+
+/// A set of characters: a bit per character of the Basic Multilingual
+/// Plane (where all common Chinese is), a sorted set for the rest. Faster
+/// than a tree for the million characters of a large ledger.
+pub(crate) struct CharSet {
+    bmp: Vec<u64>,
+    other: std::collections::BTreeSet<char>,
+}
+
+impl CharSet {
+    pub(crate) fn new() -> CharSet {
+        CharSet {
+            bmp: vec![0; 0x10000 / 64],
+            other: std::collections::BTreeSet::new(),
+        }
+    }
+
+    pub(crate) fn insert_str(&mut self, text: &str) {
+        for c in text.chars() {
+            let code = c as usize;
+            if code < 0x10000 {
+                self.bmp[code / 64] |= 1 << (code % 64);
+            } else {
+                self.other.insert(c);
+            }
+        }
+    }
+
+    /// The characters in code-point order.
+    pub(crate) fn to_set(&self) -> std::collections::BTreeSet<char> {
+        let bmp = self.bmp.iter().enumerate().flat_map(|(word, bits)| {
+            (0..64)
+                .filter(move |bit| bits & (1 << bit) != 0)
+                .filter_map(move |bit| char::from_u32((word * 64 + bit) as u32))
+        });
+        bmp.chain(self.other.iter().copied()).collect()
     }
 }

@@ -19,7 +19,7 @@ use printpdf::{Mm, PdfPage, PdfSaveOptions};
 
 pub use font::{FONT_ENV, FONT_INDEX_ENV, FontChoice, PdfFonts, system_font_dirs};
 
-use self::draw::{Canvas, FontKind};
+use self::draw::{Canvas, CharSet, FontKind};
 use self::frame::{draw_footer, draw_header};
 use self::layout::{PageGeometry, Typesetter, paginate};
 use super::atomic::write_atomically;
@@ -101,14 +101,13 @@ pub fn render_pdf(export: &LedgerExport<'_>, fonts: &PdfFonts) -> Result<Rendere
     });
 
     // Each face is embedded with only the glyphs the pages use.
-    let mut body_chars: BTreeSet<char> = canvases
-        .iter()
-        .flat_map(|c| c.chars(FontKind::Body))
-        .collect();
-    let heading_chars: BTreeSet<char> = canvases
-        .iter()
-        .flat_map(|c| c.chars(FontKind::Heading))
-        .collect();
+    let (mut body_set, mut heading_set) = (CharSet::new(), CharSet::new());
+    for canvas in &canvases {
+        canvas.collect_chars(FontKind::Body, &mut body_set);
+        canvas.collect_chars(FontKind::Heading, &mut heading_set);
+    }
+    let mut body_chars: BTreeSet<char> = body_set.to_set();
+    let heading_chars: BTreeSet<char> = heading_set.to_set();
     if fonts.heading.is_none() {
         body_chars.extend(&heading_chars);
     }
