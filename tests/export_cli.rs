@@ -7,7 +7,7 @@ mod export_support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use export_support::pdf_pages;
+use export_support::{pdf_pages, read_qr_codes, render_grey};
 use serde_json::Value;
 
 fn run(data: &Path, args: &[&str]) -> Output {
@@ -107,6 +107,15 @@ fn a_printed_page_is_verified_until_a_record_on_it_changes() {
     );
     // Codes are forgiving of case, and of O/I/L typed for 0/1.
     ok(&data, &["verify-print", &code.to_lowercase()]);
+    // What a phone reads from the page's QR code is accepted as well.
+    let page = render_grey(&pdf, 1, 150);
+    let (width, height) = (
+        page.width as f32 / page.scale,
+        page.height as f32 / page.scale,
+    );
+    let scanned = read_qr_codes(&page, width - 40.0, height - 40.0, width, height);
+    assert_eq!(scanned, [format!("VLP1:{code}")]);
+    assert!(ok(&data, &["verify-print", &scanned[0]]).contains("与数据库一致"));
 
     ok(
         &data,
@@ -311,4 +320,37 @@ fn bad_input_is_named_and_exits_with_code_2() {
         !out_file.exists(),
         "nothing is written when the input is bad"
     );
+}
+
+#[test]
+fn a_failed_write_leaves_no_partial_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_visit(&data, "2026-11-03", "王秀英", "处理中");
+    let out = dir.path().join("out");
+    // A folder already has the file's name, so the finished file cannot be
+    // moved into place.
+    let blocked = out.join("走访.csv");
+    std::fs::create_dir_all(&blocked).unwrap();
+
+    let output = run(
+        &data,
+        &[
+            "export",
+            "--ledger",
+            "visit-general",
+            "--period",
+            "2026-11",
+            "-o",
+            blocked.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("走访.csv"), "names the file: {stderr}");
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["走访.csv"], "only the folder that was there");
 }

@@ -116,6 +116,16 @@ fn check_formats_agree(test: &str, ledger: &str, records: &[Record]) -> usize {
     // JSON: the same cells, with record ids, revisions and template versions.
     let json: Value = serde_json::from_slice(&std::fs::read(path("json")).unwrap()).unwrap();
     assert_eq!(json["ledger"]["id"], ledger);
+    assert_eq!(json["ledger"]["sources"], json!(["home-visit"]));
+    let templates = if body.is_empty() {
+        json!([])
+    } else {
+        json!([{ "id": "home-visit", "version": 1, "rows": body.len() }])
+    };
+    assert_eq!(
+        json["templates"], templates,
+        "record type templates and versions"
+    );
     let titles: Vec<&str> = json["columns"]
         .as_array()
         .unwrap()
@@ -290,4 +300,66 @@ fn one_visit_feeds_every_department_ledger_that_needs_it() {
     // Active ledgers without rows are still exported (their page says so).
     let ids: Vec<&str> = ledgers.iter().map(|(l, _)| l.id.as_str()).collect();
     assert!(ids.contains(&"meeting-minutes"), "{ids:?}");
+}
+
+#[test]
+fn a_masked_ledger_hides_phone_and_id_numbers_in_every_format() {
+    let mut catalog = Catalog::builtin();
+    catalog
+        .add_text(
+            "masked.toml",
+            r#"[[ledgers]]
+id = "visit-contacts-masked"
+code = "ZH-09"
+title = "走访联系台账（对外）"
+department = "社区综合"
+mask = ["phone", "id_number"]
+governance = { status = "draft" }
+sources = [{ record_type = "home-visit" }]
+columns = [
+  { title = "姓名", value = "{resident}" },
+  { title = "电话", value = "{phone}" },
+  { title = "身份证号", value = "{id_number}" },
+]"#,
+        )
+        .unwrap();
+    let records = vec![visit(
+        1,
+        3,
+        json!({"resident": "王秀英", "phone": "13812345678", "id_number": "11010519491231002X"}),
+    )];
+    let header = header();
+    let ledger = catalog.ledger("visit-contacts-masked").unwrap();
+    let rows = rows_for(&catalog, &ledger.id, &records);
+    let export = LedgerExport {
+        ledger,
+        rows: &rows,
+        header: &header,
+    };
+    let dir = scratch("masked");
+    write_csv(&export, &dir.join("m.csv")).unwrap();
+    write_json(&export, &dir.join("m.json")).unwrap();
+    write_xlsx(&[export], &dir.join("m.xlsx")).unwrap();
+    write_pdf(&export, &fonts(), &dir.join("m.pdf")).unwrap();
+
+    let masked = ["1", "王秀英", "138****5678", "1101**********002X"];
+    assert_eq!(read_csv(&dir.join("m.csv"))[1], masked);
+    assert_eq!(read_xlsx(&dir.join("m.xlsx")).1[1], masked);
+    let json = std::fs::read_to_string(dir.join("m.json")).unwrap();
+    assert!(json.contains("138****5678") && json.contains("1101**********002X"));
+    let pdf = squash(&pdf_raw_pages(&dir.join("m.pdf")).concat());
+    assert!(pdf.contains("王秀英138****56781101**********002X"), "{pdf}");
+    let xlsx: String = read_xlsx(&dir.join("m.xlsx")).1.concat().concat();
+    let csv = std::fs::read_to_string(dir.join("m.csv")).unwrap();
+    for (format, text) in [
+        ("CSV", &csv),
+        ("JSON", &json),
+        ("XLSX", &xlsx),
+        ("PDF", &pdf),
+    ] {
+        assert!(
+            !text.contains("13812345678") && !text.contains("19491231"),
+            "the {format} file holds an unmasked number"
+        );
+    }
 }

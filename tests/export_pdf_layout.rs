@@ -11,7 +11,10 @@ use std::path::PathBuf;
 
 use export_support::*;
 use serde_json::json;
-use voice_ledger::export::{ExportError, FontChoice, PdfFonts, RenderedPdf, page_code, write_pdf};
+use voice_ledger::export::{
+    ExportError, FontChoice, PdfFonts, RenderedPdf, normalize_page_code, page_code, page_qr_text,
+    write_pdf,
+};
 use voice_ledger::ledger::{Catalog, LedgerRows, Record};
 
 /// Closing punctuation that must never begin a printed line.
@@ -402,4 +405,56 @@ fn characters_the_font_cannot_draw_are_reported() {
     )];
     let printed = print("missing-glyphs", "visit-general", &records);
     assert_eq!(printed.rendered.missing_glyphs, vec!['😀']);
+}
+
+#[test]
+fn printed_pages_have_ink_a_free_binding_margin_and_a_qr_code_that_scans() {
+    // The landscape visit ledger and the portrait blood-pressure register.
+    for (ledger, landscape) in [("visit-general", true), ("bp-register", false)] {
+        let printed = print(&format!("raster-{ledger}"), ledger, &visits(60));
+        let pages = &printed.rendered.pages;
+        assert!(pages.len() >= 2, "{ledger}: several pages");
+
+        for info in [&pages[0], &pages[pages.len() - 1]] {
+            let n = info.number as usize;
+            let page = render_grey(&printed.path, n, 150);
+            let (width, height) = (
+                page.width as f32 / page.scale,
+                page.height as f32 / page.scale,
+            );
+            let (long, short) = (297.0, 210.0);
+            let expected = if landscape {
+                (long, short)
+            } else {
+                (short, long)
+            };
+            assert!(
+                (width - expected.0).abs() < 1.0 && (height - expected.1).abs() < 1.0,
+                "{ledger} page {n} is A4 {}: {width:.0} × {height:.0} mm",
+                if landscape { "landscape" } else { "portrait" }
+            );
+
+            let table = page.ink(28.0, 40.0, width - 12.0, height - 35.0);
+            assert!(
+                table > 0.005,
+                "{ledger} page {n}: the table is printed ({table:.4})"
+            );
+            let margin = page.ink(0.0, 0.0, 25.0, height);
+            assert_eq!(
+                margin, 0.0,
+                "{ledger} page {n}: nothing in the binding margin"
+            );
+
+            let codes = read_qr_codes(&page, width - 40.0, height - 40.0, width, height);
+            assert_eq!(
+                codes,
+                [page_qr_text(&info.code)],
+                "{ledger} page {n}: the QR code holds the page's code"
+            );
+            assert_eq!(
+                normalize_page_code(&codes[0]).as_deref(),
+                Some(info.code.as_str())
+            );
+        }
+    }
 }

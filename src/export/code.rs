@@ -38,6 +38,16 @@ pub fn page_code(
         .collect()
 }
 
+/// What comes before the code in a page's QR code, so a scanned page is
+/// recognised as a Voice Ledger page.
+pub const QR_PREFIX: &str = "VLP1:";
+
+/// What a page's QR code holds: [`QR_PREFIX`] and the printed code, all in
+/// characters the QR alphanumeric mode encodes compactly.
+pub fn page_qr_text(code: &str) -> String {
+    format!("{QR_PREFIX}{}", format_page_code(code))
+}
+
 /// A code as printed: three groups of four, e.g. `7G2K-M9QX-4D1T`.
 pub fn format_page_code(code: &str) -> String {
     let chars: Vec<char> = code.chars().collect();
@@ -48,10 +58,16 @@ pub fn format_page_code(code: &str) -> String {
         .join("-")
 }
 
-/// The stored form of a code someone typed: dashes and spaces removed,
-/// upper case, and the letters people confuse with digits (O, I, L) read as
-/// the digits. `None` when it cannot be a page code.
+/// The stored form of a code someone typed or scanned: the QR prefix,
+/// dashes and spaces removed, upper case, and the letters people confuse
+/// with digits (O, I, L) read as the digits. `None` when it cannot be a
+/// page code.
 pub fn normalize_page_code(typed: &str) -> Option<String> {
+    let typed = typed.trim();
+    let typed = match typed.get(..QR_PREFIX.len()) {
+        Some(prefix) if prefix.eq_ignore_ascii_case(QR_PREFIX) => &typed[QR_PREFIX.len()..],
+        _ => typed,
+    };
     let code: String = typed
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
@@ -116,6 +132,10 @@ mod tests {
         assert_eq!(
             normalize_page_code("0OIL-1234-5678"),
             Some("001112345678".to_string())
+        );
+        assert_eq!(
+            normalize_page_code(&page_qr_text(&code)),
+            Some(code.clone())
         );
         assert_eq!(normalize_page_code("ABC"), None);
         assert_eq!(normalize_page_code("UUUU-UUUU-UUUU"), None);

@@ -1,6 +1,10 @@
 //! JSON export: the same rows with the record id, revision and record type
 //! (template) version behind each, for departments that collect ledgers
 //! electronically and for checking a paper copy against the database.
+//!
+//! The top level names the ledger template and every record type template
+//! (id and version) the rows were made from, so a department can tell which
+//! form of the ledger it received.
 
 use std::path::Path;
 
@@ -35,6 +39,26 @@ pub fn json_value(export: &LedgerExport<'_>) -> Result<Value, ExportError> {
             })
         })
         .collect();
+    // Each record type and version behind the rows, in first-seen order.
+    let mut templates: Vec<(&str, u32, usize)> = Vec::new();
+    for row in &rows.rows {
+        match templates
+            .iter_mut()
+            .find(|(id, version, _)| *id == row.record_type && *version == row.type_version)
+        {
+            Some(seen) => seen.2 += 1,
+            None => templates.push((&row.record_type, row.type_version, 1)),
+        }
+    }
+    let templates: Vec<Value> = templates
+        .into_iter()
+        .map(|(id, version, count)| json!({ "id": id, "version": version, "rows": count }))
+        .collect();
+    let sources: Vec<&str> = ledger
+        .sources
+        .iter()
+        .map(|s| s.record_type.as_str())
+        .collect();
     let columns: Vec<Value> = ledger
         .columns
         .iter()
@@ -49,7 +73,9 @@ pub fn json_value(export: &LedgerExport<'_>) -> Result<Value, ExportError> {
             "code": ledger.code,
             "title": ledger.title,
             "department": ledger.department,
+            "sources": sources,
         },
+        "templates": templates,
         "sub_district": header.sub_district,
         "committee": header.committee,
         "period": { "from": rows.from, "to": rows.to, "label": header.period_label },

@@ -28,7 +28,7 @@ use crate::ledger::{Ledger, LedgerRows};
 
 pub use all::{ExportedFile, export_file_name, exportable_ledgers};
 pub use atomic::write_atomically;
-pub use code::{format_page_code, normalize_page_code, page_code};
+pub use code::{QR_PREFIX, format_page_code, normalize_page_code, page_code, page_qr_text};
 pub use csv::{csv_bytes, write_csv};
 pub use json::{json_value, write_json};
 pub use pdf::{

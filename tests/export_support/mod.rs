@@ -317,3 +317,94 @@ pub fn page_bottom(export: &LedgerExport<'_>, number: u32, count: u32, code: &st
     ));
     squash(&bottom)
 }
+
+/// A page rendered in shades of grey: 0 is black, 255 white.
+pub struct GreyPage {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
+    /// Pixels per millimetre.
+    pub scale: f32,
+}
+
+impl GreyPage {
+    /// The grey level at `(x, y)` pixels from the top-left corner.
+    pub fn at(&self, x: usize, y: usize) -> u8 {
+        self.pixels[y * self.width + x]
+    }
+
+    /// Share of pixels in the box (millimetres from the top-left corner)
+    /// darker than mid-grey: how much ink is there.
+    pub fn ink(&self, left: f32, top: f32, right: f32, bottom: f32) -> f32 {
+        let px = |mm: f32, limit: usize| ((mm * self.scale).round().max(0.0) as usize).min(limit);
+        let (x0, x1) = (px(left, self.width), px(right, self.width));
+        let (y0, y1) = (px(top, self.height), px(bottom, self.height));
+        let total = (x1.saturating_sub(x0) * y1.saturating_sub(y0)).max(1);
+        let dark = (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| self.at(x, y) < 128)
+            .count();
+        dark as f32 / total as f32
+    }
+}
+
+/// Page `page` (from 1) of the PDF rendered by poppler's `pdftoppm` at
+/// `dpi`, in grey (a PGM file next to the PDF).
+pub fn render_grey(pdf: &Path, page: usize, dpi: u32) -> GreyPage {
+    let out = pdf.with_file_name(format!(
+        "{}-grey-{page}",
+        pdf.file_stem().unwrap().to_string_lossy()
+    ));
+    let status = Command::new("pdftoppm")
+        .args(["-gray", "-singlefile", "-r", &dpi.to_string()])
+        .args(["-f", &page.to_string(), "-l", &page.to_string()])
+        .arg(pdf)
+        .arg(&out)
+        .status()
+        .expect("pdftoppm runs (Debian: apt-get install poppler-utils)");
+    assert!(status.success());
+    let bytes = std::fs::read(out.with_extension("pgm")).unwrap();
+
+    // Binary PGM: `P5`, width, height, maximum value, one whitespace, pixels.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..at]).to_string());
+    }
+    assert_eq!(fields[0], "P5", "a binary grey map");
+    assert_eq!(fields[3], "255");
+    let (width, height): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let pixels = bytes[at + 1..].to_vec();
+    assert_eq!(pixels.len(), width * height);
+    GreyPage {
+        width,
+        height,
+        pixels,
+        scale: dpi as f32 / 25.4,
+    }
+}
+
+/// The texts of the QR codes found in the box (millimetres from the top-left
+/// corner) of a rendered page.
+pub fn read_qr_codes(page: &GreyPage, left: f32, top: f32, right: f32, bottom: f32) -> Vec<String> {
+    let px = |mm: f32| (mm * page.scale).round() as usize;
+    let (x0, y0) = (px(left), px(top));
+    let (width, height) = (
+        px(right).min(page.width) - x0,
+        px(bottom).min(page.height) - y0,
+    );
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| page.at(x0 + x, y0 + y));
+    image
+        .detect_grids()
+        .into_iter()
+        .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
+        .collect()
+}

@@ -95,7 +95,8 @@ impl FontArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyPrintArgs {
-    /// The verification code printed at the foot of the page (核验码), e.g. 7G2K-M9QX-4D1T.
+    /// The verification code printed at the foot of the page (核验码), e.g. 7G2K-M9QX-4D1T,
+    /// or the text its QR code holds (VLP1:7G2K-M9QX-4D1T).
     code: String,
     /// Print JSON.
     #[arg(long)]

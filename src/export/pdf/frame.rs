@@ -5,7 +5,7 @@ use super::draw::{Align, Canvas, FontKind};
 use super::layout::PageGeometry;
 use super::qr::draw_qr;
 use crate::export::LedgerExport;
-use crate::export::code::format_page_code;
+use crate::export::code::{format_page_code, page_qr_text};
 
 const SMALL_PT: f32 = 9.0;
 const INFO_PT: f32 = 10.0;
@@ -14,12 +14,6 @@ const SIGN_PT: f32 = 10.5;
 
 /// Side of the QR code in millimetres.
 const QR_SIZE: f32 = 17.0;
-
-/// What the QR code holds: a fixed prefix and the printed code, all in
-/// characters the QR alphanumeric mode encodes compactly.
-pub(crate) fn qr_payload(code: &str) -> String {
-    format!("VLP1:{}", format_page_code(code))
-}
 
 pub(crate) fn draw_header(canvas: &mut Canvas<'_>, geo: &PageGeometry, export: &LedgerExport<'_>) {
     let (ledger, header) = (export.ledger, export.header);
@@ -152,7 +146,7 @@ pub(crate) fn draw_footer(
 
     draw_qr(
         canvas,
-        &qr_payload(code),
+        &page_qr_text(code),
         right - QR_SIZE,
         bottom - QR_SIZE,
         QR_SIZE,
