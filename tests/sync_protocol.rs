@@ -676,3 +676,45 @@ fn the_hub_rules_hold_on_sqlite() {
     let hub = TestHub::sqlite(dir.path());
     sync_support::scenario::hub_rules_hold(&hub, dir.path());
 }
+
+#[test]
+fn templates_that_clash_with_the_committees_own_are_reported_and_uploads_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::sqlite(dir.path());
+    let committee = hub.committee("曹家渡居委会");
+    let mut desk = Desk::enrol(
+        &dir.path().join("a"),
+        &hub.url(),
+        &hub.code(&committee),
+        &committee,
+    );
+    let file = dir.path().join("street-note.toml");
+    std::fs::write(&file, NOTE_TYPE).unwrap();
+    let approval = voice_ledger_hub::templates::Approval {
+        approved_by: Some("街道办".into()),
+        document: None,
+        on: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+    };
+    hub.hub
+        .admin(|conn| voice_ledger_hub::templates::approve(conn, &file, &approval))
+        .unwrap();
+    // The committee's own version 1 of the same record type says otherwise.
+    let own = NOTE_TYPE.replace("街面巡查记录", "我们的巡查记录");
+    std::fs::write(desk.data.templates_dir().join("street-note.toml"), own).unwrap();
+    desk.visit(1);
+
+    let report = pass(&desk, &desk.client()).unwrap();
+    assert_eq!(report.created, 1, "{report:?}");
+    let error = report.templates_error.unwrap();
+    assert!(error.contains("street-note"), "{error}");
+    assert!(
+        std::fs::read_dir(desk.data.templates_dir())
+            .unwrap()
+            .all(|e| !e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("zz-hub-")),
+        "nothing of the bundle was installed"
+    );
+}

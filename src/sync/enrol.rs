@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::client::{ClientOptions, HubClient, check_url};
-use super::credentials::{DeviceToken, KeyringUse, TokenLocation, load_token, save_token};
+use super::credentials::{
+    DeviceToken, KeyringUse, TokenLocation, forget_token, load_token, save_token,
+};
 use super::outbox::{set_setting, setting};
 use super::wire::{Committee, EnrolRequest, Role};
 use super::{SyncError, now_text};
@@ -79,12 +81,13 @@ pub fn enrol(
     options: &EnrolOptions,
 ) -> Result<Enrolment, SyncError> {
     let hub_url = check_url(&options.hub_url)?;
-    if let Some(existing) = enrolment(store)?
+    let existing = enrolment(store)?;
+    if let Some(existing) = &existing
         && !options.force
     {
         return Err(SyncError::AlreadyEnrolled {
-            hub: existing.hub_url,
-            device_id: existing.device_id,
+            hub: existing.hub_url.clone(),
+            device_id: existing.device_id.clone(),
         });
     }
 
@@ -94,6 +97,10 @@ pub fn enrol(
         device_name: options.device_name.clone(),
     })?;
     let token = DeviceToken::new(response.token.clone());
+    if let Some(old) = &existing {
+        // The old device's token is useless now; leave no copy behind.
+        forget_token(data, &old.device_id, options.keyring)?;
+    }
     let location = save_token(data, &response.device_id, &token, options.keyring)?;
 
     let enrolment = Enrolment {

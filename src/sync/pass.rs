@@ -56,6 +56,8 @@ pub struct PassReport {
     pub quarantined: usize,
     /// Revisions waiting for their record type version to be published.
     pub held: usize,
+    /// Why the hub's templates could not be installed, if they could not.
+    pub templates_error: Option<String>,
 }
 
 impl PassReport {
@@ -72,6 +74,9 @@ impl PassReport {
         self.conflicts += other.conflicts;
         self.quarantined += other.quarantined;
         self.held += other.held;
+        if other.templates_error.is_some() {
+            self.templates_error.clone_from(&other.templates_error);
+        }
     }
 }
 
@@ -160,10 +165,17 @@ fn run_pass(
     client: &HubClient,
     options: &PassOptions,
 ) -> Result<PassReport, SyncError> {
-    let mut report = PassReport {
-        templates_updated: pull_templates(store, data, client)?,
-        ..PassReport::default()
-    };
+    let mut report = PassReport::default();
+    match pull_templates(store, data, client) {
+        Ok(updated) => report.templates_updated = updated,
+        // Templates this program cannot use must not stop records of
+        // already published types from going out; the error is reported.
+        Err(SyncError::Templates(e)) => {
+            tracing::warn!("the hub's templates were not installed: {e}");
+            report.templates_error = Some(SyncError::Templates(e).to_string());
+        }
+        Err(e) => return Err(e),
+    }
     let published = published_types(store)?.unwrap_or_default();
     let mut batch_size = options.batch_size.clamp(1, MAX_BATCH);
 
@@ -211,7 +223,7 @@ fn run_pass(
                 tracing::debug!(batch_size, status, "hub refused the batch; splitting it");
             }
             Err(SyncError::Rejected {
-                status: 400,
+                status: 400 | 413,
                 code,
                 message,
                 ..

@@ -47,14 +47,20 @@ pub fn pull_templates(
         tracing::debug!("templates unchanged at the hub");
         return Ok(false);
     };
-    install(data, &bundle, client.base_url())?;
+    let installed = install(data, &bundle, client.base_url());
 
+    // What the hub accepts is worth knowing even when its files cannot be
+    // installed here; the ETag is kept only once they are, so that a
+    // later pass tries again.
     let published = serde_json::to_string(&bundle.published).expect("published list serialises");
     let tx = conn.unchecked_transaction()?;
     set_setting(&tx, "published", Some(&published))?;
-    set_setting(&tx, "templates_etag", Some(&bundle.etag))?;
+    if installed.is_ok() {
+        set_setting(&tx, "templates_etag", Some(&bundle.etag))?;
+    }
     let released = release_held(&tx)?;
     tx.commit()?;
+    installed?;
     tracing::info!(
         files = bundle.files.len(),
         published = bundle.published.len(),

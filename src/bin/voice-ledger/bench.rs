@@ -24,6 +24,8 @@ pub enum Command {
     Extract(crate::extract::ExtractBench),
     /// How soon live dictation has the final text and fields after the user stops.
     Live(crate::live::LiveBench),
+    /// Records per second sent through a hub on loopback.
+    Sync(crate::sync::SyncBench),
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +51,7 @@ pub fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Export(args) => export(app, args),
         Command::Extract(args) => crate::extract::run_bench(app, args),
         Command::Live(args) => crate::live::bench_live(app, args),
+        Command::Sync(args) => crate::sync::run_bench(app, args),
     }
 }
 

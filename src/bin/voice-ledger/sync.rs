@@ -220,6 +220,9 @@ fn print_report(report: &PassReport) {
     if report.templates_updated {
         println!("模板已更新 / templates updated");
     }
+    if let Some(error) = &report.templates_error {
+        println!("警告 / warning: 模板未更新 / templates not installed: {error}");
+    }
     for (label, n) in [
         ("冲突待处理 / conflicts", report.conflicts),
         ("被退回 / refused", report.quarantined),
@@ -294,4 +297,213 @@ fn print_problems(status: &SyncStatus) {
             entry.error.as_deref().unwrap_or_default()
         );
     }
+}
+
+/// `voice-ledger bench sync`: records per second through a hub on loopback.
+#[derive(Debug, clap::Args)]
+pub struct SyncBench {
+    /// How many home visits to send.
+    #[arg(long, default_value_t = 10_000)]
+    records: usize,
+    /// Revisions per request.
+    #[arg(long, default_value_t = voice_ledger::sync::wire::MAX_BATCH)]
+    batch: usize,
+    /// The hub program to start (default: `voice-ledger-hub` next to this program).
+    #[arg(long, value_name = "FILE")]
+    hub_bin: Option<PathBuf>,
+    /// Use this running hub instead of starting one (needs --code).
+    #[arg(long, requires = "code")]
+    hub: Option<String>,
+    /// Enrolment code for --hub.
+    #[arg(long)]
+    code: Option<String>,
+}
+
+/// A hub started for the benchmark; stopped when dropped.
+struct BenchHub {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for BenchHub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn hub_command(
+    bin: &std::path::Path,
+    db: &std::path::Path,
+    args: &[&str],
+) -> anyhow::Result<String> {
+    let out = std::process::Command::new(bin)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("VOICE_LEDGER_HUB_LOG", "warn")
+        .output()
+        .with_context(|| format!("cannot run `{}`", bin.display()))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "`{} {}` failed: {}",
+        bin.display(),
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Starts `voice-ledger-hub` on a fresh database in `dir` and returns it
+/// with an enrolment code.
+fn start_bench_hub(
+    bin: &std::path::Path,
+    dir: &std::path::Path,
+) -> anyhow::Result<(BenchHub, String)> {
+    use std::io::BufRead as _;
+
+    let db = dir.join("hub.sqlite3");
+    hub_command(bin, &db, &["committee", "add", "基准测试居委会"])?;
+    let code = hub_command(
+        bin,
+        &db,
+        &["device", "enroll-code", "--committee", "基准测试居委会"],
+    )?;
+    let mut child = std::process::Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("VOICE_LEDGER_HUB_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start `{}`", bin.display()))?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| anyhow::anyhow!("the hub did not start: `{}`", line.trim()))?
+        .to_string();
+    Ok((BenchHub { child, url }, code))
+}
+
+pub fn run_bench(app: &App, args: SyncBench) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("voice-ledger-sync-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = bench_in(app, &args, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn bench_in(app: &App, args: &SyncBench, dir: &std::path::Path) -> anyhow::Result<()> {
+    let catalog = app.catalog()?;
+    let home_visit = catalog
+        .record_type("home-visit")
+        .context("the home-visit record type is missing")?;
+
+    let (_hub, url, code) = match (&args.hub, &args.code) {
+        (Some(url), Some(code)) => (None, url.clone(), code.clone()),
+        _ => {
+            let bin = match &args.hub_bin {
+                Some(bin) => bin.clone(),
+                None => std::env::current_exe()?
+                    .with_file_name(format!("voice-ledger-hub{}", std::env::consts::EXE_SUFFIX)),
+            };
+            anyhow::ensure!(
+                bin.exists(),
+                "cannot find the hub program `{}`; build it with `cargo build --release -p voice-ledger-hub` or pass --hub-bin",
+                bin.display()
+            );
+            let (hub, code) = start_bench_hub(&bin, dir)?;
+            let url = hub.url.clone();
+            (Some(hub), url, code)
+        }
+    };
+
+    let data = voice_ledger::paths::DataDir::at(dir.join("desk"));
+    data.ensure()?;
+    let mut store = voice_ledger::store::Store::open(&data.database())?;
+    let enrolled = sync::enrol(
+        &store,
+        &data,
+        &EnrolOptions {
+            hub_url: url.clone(),
+            code,
+            device_name: "基准测试".into(),
+            force: false,
+            keyring: KeyringUse::FileOnly,
+            client: ClientOptions::default(),
+        },
+    )?;
+
+    let started = std::time::Instant::now();
+    for n in 0..args.records {
+        let fields = serde_json::json!({
+            "visit_date": format!("2026-11-{:02}", 1 + n % 28),
+            "visit_mode": "入户",
+            "resident": format!("居民{n}"),
+            "address": format!("鹤庆路{}弄{}号{}室", 1 + n % 50, 1 + n % 30, 101 + n % 6),
+            "age": 60 + n % 40,
+            "bp_systolic": 110 + n % 60,
+            "bp_diastolic": 70 + n % 25,
+            "concerns": "反映楼道灯不亮",
+        });
+        store.insert_record(
+            home_visit,
+            voice_ledger::store::NewRecord {
+                fields: fields
+                    .as_object()
+                    .expect("an object")
+                    .clone()
+                    .into_iter()
+                    .collect(),
+                transcript: Some(format!("今天上午走访了居民{n}")),
+                audio_ref: None,
+                author: "李敏".into(),
+                committee: "基准测试居委会".into(),
+                resident_id: None,
+                state: voice_ledger::ledger::RecordState::Final,
+            },
+            "李敏",
+            "基准测试",
+        )?;
+    }
+    let saving = started.elapsed();
+
+    let client = enrolled.client(&data, &ClientOptions::default(), KeyringUse::FileOnly)?;
+    let options = PassOptions {
+        batch_size: args.batch,
+        ignore_schedule: true,
+        ..PassOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let report = sync::sync_once(&store, &data, &client, &options)?;
+    let elapsed = started.elapsed();
+    let started = std::time::Instant::now();
+    let idle = sync::sync_once(&store, &data, &client, &options)?;
+    let idle_time = started.elapsed();
+    anyhow::ensure!(
+        report.sent() == args.records && idle.sent() == 0,
+        "the benchmark sent {} of {} records",
+        report.sent(),
+        args.records
+    );
+
+    let rate = report.sent() as f64 / elapsed.as_secs_f64();
+    println!(
+        "sync: {} records in {:.2} s through the hub at {url}: {rate:.0} records/s \
+         ({} requests of up to {} revisions)",
+        report.sent(),
+        elapsed.as_secs_f64(),
+        report.batches,
+        args.batch
+    );
+    println!(
+        "sync: a pass with nothing to send takes {:.1} ms; saving the {} records took {:.2} s",
+        idle_time.as_secs_f64() * 1000.0,
+        args.records,
+        saving.as_secs_f64()
+    );
+    Ok(())
 }
