@@ -41,6 +41,11 @@ pub struct BenchResult {
     pub latency_s: f64,
     /// Audio seconds per processing second ("× real time").
     pub real_time_factor: f64,
+    /// CPU seconds the process used meanwhile, all threads (Linux only).
+    /// On a busy machine the wall-clock latency grows with the load; the
+    /// CPU time of a one-thread run does not, so it estimates the latency
+    /// of an idle machine.
+    pub cpu_s: Option<f64>,
     /// Character error rate, when the clip's text is known.
     pub cer: Option<f64>,
     /// The transcript, to eyeball.
@@ -64,6 +69,7 @@ pub fn measure(
     base: &TranscribeOptions,
 ) -> Result<BenchResult, AsrError> {
     let started = std::time::Instant::now();
+    let cpu_before = process_cpu_s();
     let options = TranscribeOptions {
         threads: case.threads,
         scale_audio_ctx: case.scaled_audio_ctx,
@@ -75,6 +81,9 @@ pub fn measure(
         Err(_) => String::new(),
     };
     let latency_s = started.elapsed().as_secs_f64();
+    let cpu_s = process_cpu_s()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     Ok(BenchResult {
         clip: clip.label.clone(),
         audio_s: clip.duration_s(),
@@ -82,12 +91,25 @@ pub fn measure(
         scaled_audio_ctx: case.scaled_audio_ctx,
         latency_s,
         real_time_factor: clip.duration_s() / latency_s.max(1e-9),
+        cpu_s,
         cer: clip
             .reference
             .as_deref()
             .map(|reference| ErrorCount::of(reference, &text).rate()),
         text,
     })
+}
+
+/// User plus system CPU seconds of this process, from `/proc/self/stat`
+/// (fields 14 and 15, in the kernel's fixed 100 Hz `USER_HZ` ticks).
+fn process_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name in parentheses may contain spaces; fields follow it.
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// Joins clips with `pause_s` of silence between them until the result is

@@ -213,10 +213,46 @@ pub fn join_segments<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
     joined
 }
 
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
+}
+
+/// Uses Chinese (full-width) punctuation next to Chinese characters, as a
+/// ledger is written: whisper often emits `,` and `?` after hanzi. A `.`
+/// between digits (36.5) or a `:` in a time (9:30) stays.
+pub fn chinese_punctuation(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let chinese = chars.iter().any(|c| is_han(*c));
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        // A mark ending a Chinese clause after a number ("135比85.") counts too.
+        let ends_clause = chinese && after.is_none_or(char::is_whitespace);
+        let near_han = before.is_some_and(is_han) || after.is_some_and(is_han) || ends_clause;
+        let between_digits =
+            before.is_some_and(|b| b.is_ascii_digit()) && after.is_some_and(|a| a.is_ascii_digit());
+        let replacement = match c {
+            ',' => Some('，'),
+            '.' if !between_digits => Some('。'),
+            '?' => Some('？'),
+            '!' => Some('！'),
+            ':' if !between_digits => Some('：'),
+            ';' => Some('；'),
+            _ => None,
+        };
+        match replacement {
+            Some(full) if near_han => out.push(full),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// The clean-up applied to one segment's raw text: simplified script, no
 /// boilerplate, no loops, no filler-only output.
 pub fn clean_segment(raw: &str) -> String {
-    let simplified = to_simplified(raw.trim());
+    let simplified = chinese_punctuation(&to_simplified(raw.trim()));
     let without_boilerplate = remove_boilerplate(&simplified);
     let collapsed = collapse_repeats(&without_boilerplate);
     if is_only_filler(&collapsed) {
@@ -338,6 +374,19 @@ mod tests {
             assert_eq!(is_prompt_echo(output, prompt), expected, "output: {output}");
         }
         assert!(!is_prompt_echo("以下是普通话的句子。", ""));
+    }
+
+    #[test]
+    fn punctuation_next_to_hanzi_is_chinese() {
+        check(
+            chinese_punctuation,
+            &[
+                ("她今年82岁,血压135比85.", "她今年82岁，血压135比85。"),
+                ("体温36.5度,9:30到", "体温36.5度，9:30到"),
+                ("好吗?", "好吗？"),
+                ("Amara.org, ok", "Amara.org, ok"),
+            ],
+        );
     }
 
     #[test]

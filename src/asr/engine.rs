@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
+use crate::model::load::load_context;
+
 use super::cleanup::{clean_segment, is_prompt_echo, is_repeat_of, join_segments};
 use super::prompt::{self, PromptTerms};
 use super::{AsrError, Observer, Segment, Timings, TranscribeOptions, Transcript, audio_ctx_for};
@@ -37,29 +39,17 @@ pub struct Engine {
 impl Engine {
     /// Loads a ggml whisper model.
     ///
-    /// The file is read into memory and handed to whisper as a buffer, so
-    /// paths whisper's C code could not open (non-ASCII folders on Windows)
-    /// work. Whisper copies the weights; the buffer is freed afterwards.
+    /// The file is read into memory and handed to whisper as a buffer (see
+    /// [`crate::model::load`]), so paths whisper's C code could not open
+    /// (non-ASCII folders on Windows) work, and whisper's own messages go to
+    /// the log instead of the terminal.
     pub fn load(path: &Path, options: &EngineOptions) -> Result<Engine, AsrError> {
-        // Whisper and ggml would otherwise print to stderr; route them into
-        // our log instead. Installing twice is harmless.
-        whisper_rs::install_logging_hooks();
         let started = Instant::now();
-        let bytes = std::fs::read(path).map_err(|source| AsrError::ModelRead {
-            path: path.to_path_buf(),
-            source,
-        })?;
         let mut parameters = WhisperContextParameters::default();
         parameters
             .use_gpu(false)
             .flash_attn(options.flash_attention);
-        let context =
-            WhisperContext::new_from_buffer_with_params(&bytes, parameters).map_err(|_| {
-                AsrError::ModelInvalid {
-                    path: path.to_path_buf(),
-                }
-            })?;
-        drop(bytes);
+        let context = load_context(path, parameters)?;
         let load_s = started.elapsed().as_secs_f64();
         let model = model_name(path);
         tracing::debug!(model, path = %path.display(), load_s, "loaded speech model");
@@ -71,7 +61,14 @@ impl Engine {
         })
     }
 
-    /// The model's name (`base`, `small`…), from its file name.
+    /// Names the model as the caller knows it (an imported model's file
+    /// name need not be its name).
+    pub fn named(mut self, name: impl Into<String>) -> Engine {
+        self.model = name.into();
+        self
+    }
+
+    /// The model's name (`base`, `small`…), by default from its file name.
     pub fn model(&self) -> &str {
         &self.model
     }

@@ -12,7 +12,6 @@ mod engine;
 pub mod prompt;
 pub mod score;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -110,8 +109,10 @@ pub struct Transcript {
     pub timings: Timings,
 }
 
-/// A partial-text callback.
-type SegmentCallback = Arc<dyn Fn(&Segment) + Send + Sync>;
+/// Receives progress as a share from 0.0 to 1.0.
+type ProgressFn = Arc<dyn Fn(f32) + Send + Sync>;
+/// Receives each finished segment.
+type SegmentFn = Arc<dyn Fn(&Segment) + Send + Sync>;
 
 /// Progress reporting, partial text and cancellation for one job.
 ///
@@ -120,8 +121,8 @@ type SegmentCallback = Arc<dyn Fn(&Segment) + Send + Sync>;
 #[derive(Clone, Default)]
 pub struct Observer {
     cancel: Arc<AtomicBool>,
-    progress: Option<Arc<dyn Fn(f32) + Send + Sync>>,
-    segment: Option<SegmentCallback>,
+    progress: Option<ProgressFn>,
+    segment: Option<SegmentFn>,
 }
 
 impl std::fmt::Debug for Observer {
@@ -185,25 +186,9 @@ impl Observer {
 /// Errors of speech recognition.
 #[derive(Debug, thiserror::Error)]
 pub enum AsrError {
-    /// The model file could not be read.
-    #[error(
-        "cannot read speech model `{path}`: {source}; reinstall it with `voice-ledger model install base`"
-    )]
-    ModelRead {
-        /// The model file.
-        path: PathBuf,
-        /// The underlying IO error.
-        source: std::io::Error,
-    },
-    /// The file was read but whisper could not load it.
-    #[error(
-        "`{path}` is not a usable whisper model (ggml format expected); \
-         reinstall it with `voice-ledger model install base`"
-    )]
-    ModelInvalid {
-        /// The model file.
-        path: PathBuf,
-    },
+    /// The model could not be read or whisper rejected it.
+    #[error(transparent)]
+    Model(#[from] crate::model::load::LoadError),
     /// The decoder failed.
     #[error("speech recognition failed at {at_s:.1} s of the recording: {reason}")]
     Decode {

@@ -62,6 +62,19 @@ pub fn compose(terms: &PromptTerms, fits: impl Fn(&str) -> bool) -> String {
     prompt
 }
 
+/// The estate or road part of a registry address, for the prompt:
+/// `彭浦新村3号楼502室` → `彭浦新村`, `临汾路375弄12号` → `临汾路`.
+/// Numbers are left out because whisper hears them without help.
+pub fn place_name(address: &str) -> Option<String> {
+    let place: String = address
+        .trim()
+        .chars()
+        .take_while(|c| !c.is_ascii_digit() && !"零〇一二两三四五六七八九十百幺".contains(*c))
+        .collect();
+    let place = place.trim();
+    (place.chars().count() >= 2).then(|| place.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +95,20 @@ mod tests {
             compose(&t, |_| true),
             format!("{PREAMBLE}常用词：血压、独居。居民：王秀英、李建国。地点：彭浦新村。")
         );
+    }
+
+    #[test]
+    fn places_are_the_named_part_of_addresses() {
+        let cases = [
+            ("彭浦新村3号楼502室", Some("彭浦新村")),
+            ("临汾路375弄12号601室", Some("临汾路")),
+            ("共康小区十二号楼", Some("共康小区")),
+            ("12号", None),
+            ("", None),
+        ];
+        for (address, expected) in cases {
+            assert_eq!(place_name(address).as_deref(), expected, "{address}");
+        }
     }
 
     #[test]

@@ -83,3 +83,51 @@ pub fn fixture(id: &str) -> Fixture {
 pub fn fixtures_of_kind(kind: &str) -> Vec<Fixture> {
     fixtures().into_iter().filter(|f| f.kind == kind).collect()
 }
+
+/// The speech model the recognition tests use: `$VOICE_LEDGER_TEST_MODEL`,
+/// else `base` installed in the usual data folder, else the one
+/// `cargo xtask setup` installs. Absent, the tests fail and say how to get it.
+pub fn test_model() -> PathBuf {
+    if let Some(path) = std::env::var_os("VOICE_LEDGER_TEST_MODEL").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "VOICE_LEDGER_TEST_MODEL points to `{}`, which does not exist; \
+             run `cargo xtask setup` or `voice-ledger model install base`",
+            path.display()
+        );
+        return path;
+    }
+    let installed = voice_ledger::paths::DataDir::resolve(None)
+        .ok()
+        .and_then(|data| voice_ledger::model::installed_path(&data, "base"));
+    let xtask_home = std::env::var_os("HOME").map(|home| {
+        PathBuf::from(home).join(".cache/voice-ledger/model-home/models/ggml-base.bin")
+    });
+    installed
+        .or(xtask_home.filter(|p| p.is_file()))
+        .unwrap_or_else(|| {
+            panic!(
+                "the speech recognition tests need the multilingual base model: run \
+                 `cargo xtask setup` (or `voice-ledger model install base`), or set \
+                 VOICE_LEDGER_TEST_MODEL to a ggml-base.bin file"
+            )
+        })
+}
+
+/// The engine shared by one test binary, loaded once.
+pub fn engine() -> &'static voice_ledger::asr::Engine {
+    static ENGINE: std::sync::OnceLock<voice_ledger::asr::Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let path = test_model();
+        voice_ledger::asr::Engine::load(&path, &Default::default())
+            .unwrap_or_else(|e| panic!("cannot load `{}`: {e}", path.display()))
+    })
+}
+
+/// Held while transcribing: tests run on parallel threads, and two whisper
+/// jobs on a two-core machine only slow each other down.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}

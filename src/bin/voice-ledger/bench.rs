@@ -26,6 +26,9 @@ pub enum Command {
     Live(crate::live::LiveBench),
     /// Records per second sent through a hub on loopback.
     Sync(crate::sync::SyncBench),
+    /// Real-time factor, latency and error rate of speech recognition per
+    /// clip length, thread count and encoder window.
+    Transcribe(crate::transcribe_bench::TranscribeBenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +55,7 @@ pub fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Extract(args) => crate::extract::run_bench(app, args),
         Command::Live(args) => crate::live::bench_live(app, args),
         Command::Sync(args) => crate::sync::run_bench(app, args),
+        Command::Transcribe(args) => crate::transcribe_bench::run(app, args),
     }
 }
 

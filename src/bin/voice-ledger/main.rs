@@ -23,6 +23,8 @@ mod residents;
 mod retention;
 mod sync;
 mod templates;
+mod transcribe;
+mod transcribe_bench;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,7 +70,9 @@ enum Command {
     Export(export::ExportArgs),
     /// Check a printed page's verification code (核验码) against the database.
     VerifyPrint(export::VerifyPrintArgs),
-    /// Measure speed: bench export, bench extract.
+    /// Transcribe a recording to simplified-Chinese text.
+    Transcribe(transcribe::TranscribeArgs),
+    /// Measure speed: bench export, bench extract, bench live, bench transcribe.
     #[command(subcommand)]
     Bench(bench::Command),
     /// Microphones: list them, choose the one to record from.
@@ -118,6 +122,7 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Model(c) => model::run(app, c),
         Command::Export(args) => export::run(app, args),
         Command::VerifyPrint(args) => export::verify_print(app, args),
+        Command::Transcribe(args) => transcribe::run(app, args),
         Command::Bench(c) => bench::run(app, c),
         Command::Devices(args) => capture::devices(app, args),
         Command::Record(args) => capture::record(app, args),
