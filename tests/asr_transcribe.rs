@@ -132,8 +132,8 @@ fn silence_and_noise_produce_no_text() {
         assert_eq!(error.problem(), Some(&AudioProblem::Silent), "{id}");
     }
 
-    // …and if silence or noise reached it anyway, the no-speech threshold
-    // and the clean-up leave nothing.
+    // …and if silence or noise reached it anyway, the digital-silence
+    // floor, the no-speech threshold and the clean-up leave nothing.
     for id in ["silence-5s", "room-noise-5s"] {
         let decoded = audio::decode_file(&fixture(id).file(), &DecodeOptions::default()).unwrap();
         let forced = Speech {
@@ -265,9 +265,12 @@ fn cancellation_stops_the_job() {
 }
 
 #[test]
-fn every_format_gives_the_same_words() {
+fn lossy_formats_give_the_same_words() {
+    // Decoding of every format is compared sample by sample with the
+    // original in `audio_decode`; here the two lossy codecs whose artefacts
+    // reach the recogniser (MP3 goes through `asr_cli`).
     let reference = fixture("hv08").expected_text.unwrap();
-    for f in fixtures_of_kind("format") {
+    for f in ["hv08-m4a", "hv08-ogg"].map(fixture) {
         let text = transcribe(&f).text;
         let rate = ErrorCount::of(&reference, &text).rate();
         assert!(rate <= WORST_CLIP_BUDGET, "{}: CER {rate:.2}: {text}", f.id);

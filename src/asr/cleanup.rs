@@ -262,6 +262,14 @@ pub fn clean_segment(raw: &str) -> String {
     collapsed.trim().to_string()
 }
 
+/// True when a segment decoded as Mandarin came out as Latin-script words
+/// only ("Mrs. gloon"): whisper answers noise it cannot place that way, while
+/// dictation, even of "B超" or "CT", always has Chinese around the letters.
+/// Digits alone ("135/85") are kept.
+pub fn is_latin_only(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_alphabetic()) && !text.chars().any(is_han)
+}
+
 /// Drops a segment that repeats the previous one word for word (whisper can
 /// produce the same sentence for neighbouring stretches of audio).
 pub fn is_repeat_of(previous: Option<&str>, text: &str) -> bool {
@@ -374,6 +382,20 @@ mod tests {
             assert_eq!(is_prompt_echo(output, prompt), expected, "output: {output}");
         }
         assert!(!is_prompt_echo("以下是普通话的句子。", ""));
+    }
+
+    #[test]
+    fn latin_only_output_is_recognised() {
+        let cases = [
+            ("Mrs. gloon", true),
+            ("Thank you.", true),
+            ("做了B超", false),
+            ("135/85", false),
+            ("", false),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(is_latin_only(text), expected, "{text}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextPar
 
 use crate::model::load::load_context;
 
-use super::cleanup::{clean_segment, is_prompt_echo, is_repeat_of, join_segments};
+use super::cleanup::{clean_segment, is_latin_only, is_prompt_echo, is_repeat_of, join_segments};
 use super::prompt::{self, PromptTerms};
 use super::{AsrError, Observer, Segment, Timings, TranscribeOptions, Transcript, audio_ctx_for};
 use crate::audio::{SAMPLE_RATE, Speech, SpeechSegment};
@@ -180,9 +180,20 @@ impl Engine {
         progress: Progress,
     ) -> Result<String, AsrError> {
         let samples = part.samples(&speech.audio.samples);
+        if is_digital_silence(samples) {
+            // Given nothing at all, whisper still "hears" a sentence of the
+            // prompt's kind with high confidence, so the thresholds below
+            // cannot catch it.
+            tracing::debug!(start_s = part.start_s(), "segment is digital silence");
+            return Ok(String::new());
+        }
         let raw = decode(state, samples, options, Some(prompt), observer, progress)
             .map_err(|e| e.at(part.start_s()))?;
         let text = clean_segment(&raw);
+        if options.language == "zh" && is_latin_only(&text) {
+            tracing::debug!(text, start_s = part.start_s(), "dropped Latin-only output");
+            return Ok(String::new());
+        }
         if !is_prompt_echo(&text, prompt) {
             return Ok(text);
         }
@@ -195,6 +206,15 @@ impl Engine {
             .map_err(|e| e.at(part.start_s()))?;
         Ok(clean_segment(&raw))
     }
+}
+
+/// Level below which no microphone records anything: -70 dBFS RMS, under
+/// the self-noise of any real input (a quiet room is around -55 dBFS).
+const DIGITAL_SILENCE_RMS: f64 = 3.2e-4;
+
+fn is_digital_silence(samples: &[f32]) -> bool {
+    let energy: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (energy / samples.len().max(1) as f64).sqrt() < DIGITAL_SILENCE_RMS
 }
 
 /// Where a segment sits in the whole job, for progress reports.
@@ -243,7 +263,10 @@ fn decode(
     params.set_abort_callback_safe(abort);
     if let Some(report) = observer.progress.clone() {
         params.set_progress_callback_safe(move |percent: i32| {
-            let done = progress.done_s + progress.part_s * f64::from(percent) / 100.0;
+            // whisper reports past 100% when its last window runs beyond
+            // the end of the audio, which a short segment always does.
+            let percent = f64::from(percent.clamp(0, 100));
+            let done = progress.done_s + progress.part_s * percent / 100.0;
             report((done / progress.total_s.max(1e-9)).clamp(0.0, 1.0) as f32);
         });
     }
