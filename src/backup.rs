@@ -14,6 +14,10 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::encryption::{
+    self, EncryptionError, KeySettings, KeySource, Passphrase, Protection, SETTINGS_FILE,
+    WrappedKey,
+};
 use crate::paths::DataDir;
 use crate::store::{Store, StoreError};
 
@@ -27,6 +31,9 @@ const SKIPPED: &[&str] = &[
     "ledger.sqlite3",
     "ledger.sqlite3-wal",
     "ledger.sqlite3-shm",
+    "ledger.sqlite3.encrypting",
+    "ledger.sqlite3.unencrypted",
+    "encryption.toml.new",
     "models",
     "logs",
     "backups",
@@ -48,6 +55,9 @@ pub enum BackupError {
     /// The database could not be copied or checked.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The backup's key could not be unlocked or wrapped.
+    #[error(transparent)]
+    Encryption(#[from] EncryptionError),
     /// SQLite's online backup failed.
     #[error("cannot copy the database for the backup: {0}")]
     Snapshot(#[from] rusqlite::Error),
@@ -83,6 +93,9 @@ pub struct BackupManifest {
     pub residents: usize,
     /// Files besides the database (recordings, templates, settings).
     pub files: usize,
+    /// Whether the database and recordings in it are encrypted.
+    #[serde(default)]
+    pub encrypted: bool,
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> BackupError + 'a {
@@ -94,8 +107,24 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 }
 
 /// Writes a backup of `data` (whose database is open as `store`) to `out`.
-/// The file appears under its final name only when complete.
+/// The file appears under its final name only when complete. An encrypted
+/// folder's backup stays encrypted with the same key and carries the
+/// folder's `encryption.toml`: see [`create_with_passphrase`] for a backup
+/// that restores on another computer.
 pub fn create(data: &DataDir, store: &Store, out: &Path) -> Result<BackupManifest, BackupError> {
+    create_with_passphrase(data, store, out, None)
+}
+
+/// Like [`create`], but when `passphrase` is given the backup's key is
+/// wrapped with it, so the backup restores on any computer with that
+/// passphrase, whether this folder keeps its key in the credential store or
+/// under another passphrase.
+pub fn create_with_passphrase(
+    data: &DataDir,
+    store: &Store,
+    out: &Path,
+    passphrase: Option<&Passphrase>,
+) -> Result<BackupManifest, BackupError> {
     let folder = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -105,12 +134,8 @@ pub fn create(data: &DataDir, store: &Store, out: &Path) -> Result<BackupManifes
     let partial = out.with_extension("partial");
 
     let result = (|| {
-        store.connection().backup(
-            rusqlite::MAIN_DB,
-            &snapshot,
-            None::<fn(rusqlite::backup::Progress)>,
-        )?;
-        let copy = Store::open(&snapshot)?;
+        snapshot_database(store, &snapshot)?;
+        let copy = Store::open_with_key(&snapshot, store.key())?;
         let report = copy.verify()?;
         let residents = copy.residents()?.len();
         drop(copy);
@@ -124,6 +149,23 @@ pub fn create(data: &DataDir, store: &Store, out: &Path) -> Result<BackupManifes
             revisions: report.revisions,
             residents,
             files: files.len(),
+            encrypted: store.key().is_some(),
+        };
+        let key_file = match (store.key(), passphrase) {
+            (Some(key), Some(passphrase)) => {
+                let current = encryption::read_settings(data)?;
+                let settings = KeySettings {
+                    format: 1,
+                    protection: Protection::Passphrase,
+                    store_id: current.map_or_else(
+                        || uuid::Uuid::now_v7().to_string(),
+                        |s| s.store_id,
+                    ),
+                    wrapped: Some(WrappedKey::wrap(key, passphrase)),
+                };
+                Some(settings.to_text())
+            }
+            _ => None,
         };
 
         let file = File::create(&partial).map_err(io("create", &partial))?;
@@ -138,6 +180,15 @@ pub fn create(data: &DataDir, store: &Store, out: &Path) -> Result<BackupManifes
         tar.append_path_with_name(&snapshot, "ledger.sqlite3")
             .map_err(io("write", &partial))?;
         for relative in &files {
+            if let Some(text) = key_file.as_ref().filter(|_| relative == Path::new(SETTINGS_FILE)) {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(text.len() as u64);
+                header.set_mode(0o600);
+                header.set_cksum();
+                tar.append_data(&mut header, relative, text.as_bytes())
+                    .map_err(io("write", &partial))?;
+                continue;
+            }
             tar.append_path_with_name(data.root().join(relative), relative)
                 .map_err(io("write", &partial))?;
         }
@@ -157,6 +208,23 @@ pub fn create(data: &DataDir, store: &Store, out: &Path) -> Result<BackupManifes
         let _ = std::fs::remove_file(&partial);
     }
     result
+}
+
+/// Copies the database with SQLite's online backup, so the copy is
+/// consistent while the app writes. The copy is keyed like the original:
+/// SQLCipher copies pages only between databases with the same key.
+fn snapshot_database(store: &Store, snapshot: &Path) -> Result<(), BackupError> {
+    let _ = std::fs::remove_file(snapshot);
+    let mut copy = rusqlite::Connection::open(snapshot)?;
+    if let Some(key) = store.key() {
+        copy.pragma_update(None, "key", key.database_pragma().as_str())?;
+    }
+    rusqlite::backup::Backup::new(store.connection(), &mut copy)?.run_to_completion(
+        256,
+        Duration::ZERO,
+        None,
+    )?;
+    Ok(())
 }
 
 /// Files of the data folder to back up, relative to it, sorted.
@@ -185,8 +253,18 @@ fn data_files(root: &Path) -> Result<Vec<PathBuf>, BackupError> {
 }
 
 /// Restores `backup` into `target`, which must not hold a database yet,
-/// and verifies it. Returns the manifest of the restored backup.
+/// and verifies it, unlocking an encrypted backup with the credential
+/// store or `VOICE_LEDGER_PASSPHRASE`. Returns the manifest.
 pub fn restore(backup: &Path, target: &DataDir) -> Result<BackupManifest, BackupError> {
+    restore_with(backup, target, &KeySource::from_env())
+}
+
+/// Like [`restore`], with the secrets to unlock an encrypted backup.
+pub fn restore_with(
+    backup: &Path,
+    target: &DataDir,
+    keys: &KeySource,
+) -> Result<BackupManifest, BackupError> {
     if target.database().exists() {
         return Err(BackupError::TargetNotEmpty(target.root().to_path_buf()));
     }
@@ -205,7 +283,18 @@ pub fn restore(backup: &Path, target: &DataDir) -> Result<BackupManifest, Backup
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or_else(|| BackupError::NotABackup(backup.to_path_buf()))?;
 
-    let store = Store::open(&staging.join("ledger.sqlite3"))?;
+    let key = match KeySettings::read(&staging.join(SETTINGS_FILE)) {
+        Ok(Some(settings)) => match encryption::unlock_with(backup, &settings, keys) {
+            Ok(key) => Some(key),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(e.into());
+            }
+        },
+        Ok(None) => None,
+        Err(_) => return Err(BackupError::NotABackup(backup.to_path_buf())),
+    };
+    let store = Store::open_with_key(&staging.join("ledger.sqlite3"), key.as_ref())?;
     let report = store.verify()?;
     let residents = store.residents()?.len();
     drop(store);

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::asr::{AsrError, Engine, Observer, PromptTerms, TranscribeOptions, Transcript};
 use crate::audio::Speech;
+use crate::encryption::{DataKey, recording};
 use crate::extract::{Extraction, Gazetteer, Segment, extract};
 use crate::ledger::{Record, RecordState, RecordType, Resident, check_value};
 use crate::paths::DataDir;
@@ -141,7 +142,7 @@ pub fn save(
     committee: &str,
 ) -> Result<Record, DictationError> {
     let audio_ref = recording
-        .map(|path| keep_recording(data, path))
+        .map(|path| keep_recording(data, store.key(), path))
         .transpose()?;
     let fields = dictation
         .extraction
@@ -166,31 +167,60 @@ pub fn save(
 }
 
 /// Copies a recording into the audio folder under a new name; returns the
-/// name relative to that folder. A recording already in the audio folder (a
-/// live dictation is recorded straight into it) is referenced, not copied.
-fn keep_recording(data: &DataDir, source: &Path) -> Result<String, DictationError> {
-    if let Ok(inside) = source.strip_prefix(data.audio_dir()) {
-        return Ok(inside.to_string_lossy().replace('\\', "/"));
-    }
-    let extension = source
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("wav")
-        .to_ascii_lowercase();
-    let month = chrono::Local::now().format("%Y-%m").to_string();
-    let name = format!("{month}/{}.{extension}", uuid::Uuid::now_v7());
-    let target = data.audio_dir().join(&name);
+/// name relative to that folder. In an encrypted data folder the copy is
+/// sealed (`<name>.enc`). A recording already in the audio folder (a live
+/// dictation is recorded straight into it) is referenced, or sealed next to
+/// itself and the plain file removed.
+fn keep_recording(
+    data: &DataDir,
+    key: Option<&DataKey>,
+    source: &Path,
+) -> Result<String, DictationError> {
     let error = |e| DictationError::KeepAudio {
         path: source.to_path_buf(),
         source: e,
     };
+    let inside = source
+        .strip_prefix(data.audio_dir())
+        .ok()
+        .map(|inside| inside.to_string_lossy().replace('\\', "/"));
+    let name = match (&inside, key) {
+        (Some(inside), None) => return Ok(inside.clone()),
+        (Some(inside), Some(_)) => inside.clone(),
+        (None, _) => {
+            let extension = source
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("wav")
+                .to_ascii_lowercase();
+            let month = chrono::Local::now().format("%Y-%m").to_string();
+            format!("{month}/{}.{extension}", uuid::Uuid::now_v7())
+        }
+    };
+    let name = match key {
+        Some(_) => format!("{name}.{}", recording::SEALED_EXTENSION),
+        None => name,
+    };
+    let target = data.audio_dir().join(&name);
     let partial = target.with_extension("partial");
     std::fs::create_dir_all(target.parent().expect("audio files live in a folder"))
         .map_err(error)?;
-    std::fs::copy(source, &partial).map_err(error)?;
+    match key {
+        Some(key) => {
+            let plain = std::fs::read(source).map_err(error)?;
+            std::fs::write(&partial, recording::seal(key, &plain)).map_err(error)?;
+        }
+        None => {
+            std::fs::copy(source, &partial).map_err(error)?;
+        }
+    }
     std::fs::File::open(&partial)
         .and_then(|f| f.sync_all())
         .map_err(error)?;
     std::fs::rename(&partial, &target).map_err(error)?;
+    if inside.is_some() {
+        // The plain recording made while capturing is now sealed.
+        crate::retention::shred(source).map_err(error)?;
+    }
     Ok(name)
 }

@@ -9,6 +9,7 @@ pub mod audio;
 pub mod backup;
 pub mod capture;
 pub mod dictation;
+pub mod encryption;
 pub mod export;
 pub mod extract;
 pub mod ledger;

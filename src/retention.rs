@@ -106,7 +106,7 @@ pub fn apply(
         .collect();
     for item in &due {
         let path = data.audio_dir().join(&item.audio_ref);
-        shred(&path)?;
+        shred(&path).map_err(|source| RetentionError::Delete { path, source })?;
         let Some(record) = store.record(&item.record_id)? else {
             continue;
         };
@@ -126,29 +126,24 @@ pub fn apply(
 }
 
 /// Overwrites a file with zeros, flushes it to disk, then removes it. A
-/// file already gone counts as deleted.
-fn shred(path: &Path) -> Result<(), RetentionError> {
-    let error = |source| RetentionError::Delete {
-        path: path.to_path_buf(),
-        source,
-    };
+/// file already gone counts as deleted. (On SSDs and copy-on-write file
+/// systems the old blocks may survive the overwrite; recordings in an
+/// encrypted data folder are sealed, so what survives is ciphertext.)
+pub(crate) fn shred(path: &Path) -> std::io::Result<()> {
     let length = match std::fs::metadata(path) {
         Ok(meta) => meta.len(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(error(e)),
+        Err(e) => return Err(e),
     };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(error)?;
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
     let zeros = vec![0u8; 64 * 1024];
     let mut left = length;
     while left > 0 {
         let n = left.min(zeros.len() as u64) as usize;
-        file.write_all(&zeros[..n]).map_err(error)?;
+        file.write_all(&zeros[..n])?;
         left -= n as u64;
     }
-    file.sync_all().map_err(error)?;
+    file.sync_all()?;
     drop(file);
-    std::fs::remove_file(path).map_err(error)
+    std::fs::remove_file(path)
 }

@@ -98,7 +98,23 @@ fn a_saved_live_dictation_keeps_its_recording() {
     let id = result["record"]["id"].as_str().unwrap();
     let recording = result["recording"]["path"].as_str().unwrap();
     assert!(recording.starts_with(data.path().join("audio").to_str().unwrap()));
-    let (samples, _) = read_wav(std::path::Path::new(recording));
+    // The data folder is encrypted: the recording made while speaking is
+    // sealed once it belongs to the record, and the plain file is gone.
+    assert!(!std::path::Path::new(recording).exists(), "{recording}");
+    let played = data.path().join("played.wav");
+    let exported = capture_support::binary()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["records", "audio", id, "--out"])
+        .arg(&played)
+        .output()
+        .unwrap();
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    let (samples, _) = read_wav(&played);
     assert_eq!(
         samples.len(),
         read_wav(&speech_support::fixture("hv08").file()).0.len()
@@ -118,7 +134,8 @@ fn a_saved_live_dictation_keeps_its_recording() {
         &record
     };
     let audio_ref = record["audio_ref"].as_str().unwrap();
-    assert!(recording.ends_with(audio_ref), "{audio_ref} vs {recording}");
+    let sealed = format!("{recording}.enc");
+    assert!(sealed.ends_with(audio_ref), "{audio_ref} vs {recording}");
     assert_eq!(record["fields"]["bp_systolic"], 118, "{record}");
     assert_eq!(record["state"], "draft");
 }

@@ -70,9 +70,12 @@ fn records_add_edit_history_verify() {
         Value::Array(vec![])
     );
 
-    let db = d.join("ledger.sqlite3");
-    rusqlite::Connection::open(db)
+    // Tamper the way someone holding the key could: through SQL.
+    let keys = voice_ledger::encryption::KeySource::passphrase(common::PASSPHRASE);
+    let data = voice_ledger::paths::DataDir::at(d);
+    voice_ledger::encryption::open_store(&data, &keys)
         .unwrap()
+        .connection()
         .execute(
             "UPDATE records SET fields = replace(fields, '135', '120')",
             [],

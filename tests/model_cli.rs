@@ -16,6 +16,8 @@ fn run(data: &Path, args: &[&str]) -> Output {
         .args(args)
         // Never reach for the network or a real cache from these tests.
         .env("VOICE_LEDGER_CACHE", data.join("cache"))
+        .env("VOICE_LEDGER_PASSPHRASE", "测试口令 test passphrase")
+        .env("VOICE_LEDGER_NO_KEYRING", "1")
         .output()
         .unwrap()
 }

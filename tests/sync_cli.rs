@@ -16,8 +16,10 @@ fn run(data: &Path, args: &[&str]) -> Output {
         .arg("--data-dir")
         .arg(data)
         .args(args)
-        // Tests never touch the user's keyring.
+        // Tests never touch the user's keyring; new data folders are
+        // encrypted with a passphrase instead.
         .env("VOICE_LEDGER_NO_KEYRING", "1")
+        .env("VOICE_LEDGER_PASSPHRASE", "测试口令 test passphrase")
         .output()
         .unwrap()
 }

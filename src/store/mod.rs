@@ -19,6 +19,7 @@ pub use migrate::{MIGRATIONS, schema_version};
 pub use records::{NewRecord, RecordQuery, RecordUpdate};
 pub use residents::UpsertCounts;
 
+use crate::encryption::DataKey;
 use crate::ledger::ValueError;
 
 /// Errors from the record store.
@@ -72,26 +73,66 @@ pub enum StoreError {
         /// What could not be read.
         problem: String,
     },
+    /// The database is encrypted and no key was given.
+    #[error(
+        "the ledger database `{path}` is encrypted but no key was given; open it through its data folder, whose `encryption.toml` names the key, or restore that file from a backup"
+    )]
+    KeyNeeded {
+        /// Database path.
+        path: PathBuf,
+    },
+    /// The key given does not decrypt the database.
+    #[error(
+        "the key does not open the ledger database `{path}`: it was encrypted with another key, or it is not a ledger database; check the passphrase, or restore the folder from a backup"
+    )]
+    WrongKey {
+        /// Database path.
+        path: PathBuf,
+    },
     /// Any other database error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// The first bytes of every unencrypted SQLite file.
+const PLAIN_HEADER: &[u8] = b"SQLite format 3\0";
+
 /// An open ledger database.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    key: Option<DataKey>,
 }
 
 impl Store {
-    /// Opens the database at `path`, creating it and applying migrations
-    /// as needed. The database uses WAL so readers never block the writer.
+    /// Opens the unencrypted database at `path`, creating it and applying
+    /// migrations as needed. The database uses WAL so readers never block
+    /// the writer. Data folders open their database with
+    /// [`crate::encryption::open_store`], which supplies the key.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with_key(path, None)
+    }
+
+    /// Opens the database at `path` encrypted with `key` (SQLCipher), or
+    /// unencrypted when `key` is `None`; a new file is created encrypted.
+    /// A key that does not fit the file is [`StoreError::WrongKey`], never
+    /// an empty database.
+    pub fn open_with_key(path: &Path, key: Option<&DataKey>) -> Result<Store, StoreError> {
         let open_error = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,
         };
         let conn = Connection::open(path).map_err(open_error)?;
+        if let Some(key) = key {
+            // SQLCipher wants the key before anything reads the file; the
+            // `x'…'` form is a raw key, so no password hashing runs here.
+            conn.pragma_update(None, "key", key.database_pragma().as_str())
+                .map_err(open_error)?;
+        }
+        // The first read is where a wrong or missing key shows.
+        if let Err(source) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
+            return Err(key_problem(path, key.is_some()).unwrap_or(open_error(source)));
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_error)?;
         conn.pragma_update(None, "synchronous", "FULL")
@@ -104,9 +145,16 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            key: key.cloned(),
         };
         migrate::apply(&mut store.conn, path)?;
         Ok(store)
+    }
+
+    /// The key the database was opened with; recordings kept with its
+    /// records are encrypted with a key derived from it.
+    pub fn key(&self) -> Option<&DataKey> {
+        self.key.as_ref()
     }
 
     /// The database file.
@@ -119,5 +167,21 @@ impl Store {
     /// [`MIGRATIONS`].
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+}
+
+/// Why a database that SQLite refused to read was refused, when the reason
+/// is its encryption: an encrypted file opened without a key, or a key that
+/// does not fit.
+fn key_problem(path: &Path, keyed: bool) -> Option<StoreError> {
+    let mut header = [0u8; 16];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header))
+        .is_ok();
+    let path = path.to_path_buf();
+    match (read, header == PLAIN_HEADER, keyed) {
+        (true, false, false) => Some(StoreError::KeyNeeded { path }),
+        (true, _, true) => Some(StoreError::WrongKey { path }),
+        _ => None,
     }
 }

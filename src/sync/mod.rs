@@ -195,6 +195,9 @@ pub enum SyncError {
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The data folder could not be unlocked.
+    #[error(transparent)]
+    Encryption(#[from] crate::encryption::EncryptionError),
     /// The local database failed.
     #[error("database error while syncing: {0}")]
     Sqlite(#[from] rusqlite::Error),

@@ -110,7 +110,11 @@ impl SyncRunner {
         options: RunnerOptions,
         mut on_event: impl FnMut(RunnerEvent) + Send + 'static,
     ) -> Result<SyncRunner, SyncError> {
-        let store = Store::open(&data.database())?;
+        let keys = crate::encryption::KeySource {
+            keyring: options.keyring,
+            ..crate::encryption::KeySource::from_env()
+        };
+        let store = crate::encryption::open_store(&data, &keys)?;
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
             wake: Mutex::new(false),

@@ -16,9 +16,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The `voice-ledger` binary under test.
+/// The passphrase the tests' data folders are encrypted with.
+pub const PASSPHRASE: &str = "测试口令 test passphrase";
+
+/// The `voice-ledger` binary under test. New data folders are encrypted;
+/// tests give a passphrase and never touch the user's credential store.
 pub fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_voice-ledger"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_voice-ledger"));
+    command
+        .env("VOICE_LEDGER_PASSPHRASE", PASSPHRASE)
+        .env("VOICE_LEDGER_NO_KEYRING", "1");
+    command
 }
 
 /// 16-bit mono samples of a WAV file, as f32, and its sample rate.

@@ -7,12 +7,23 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// The passphrase the tests' data folders are encrypted with.
+pub const PASSPHRASE: &str = "测试口令 test passphrase";
+
+/// New data folders are encrypted: tests give a passphrase and never touch
+/// the user's credential store.
+pub const TEST_KEYS: [(&str, &str); 2] = [
+    ("VOICE_LEDGER_PASSPHRASE", PASSPHRASE),
+    ("VOICE_LEDGER_NO_KEYRING", "1"),
+];
+
 /// Runs `voice-ledger --data-dir DATA ARGS…`.
 pub fn run(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_voice-ledger"))
         .arg("--data-dir")
         .arg(data)
         .args(args)
+        .envs(TEST_KEYS)
         .output()
         .unwrap()
 }

@@ -181,6 +181,10 @@ fn test() -> Result {
     tests
         .args(["test", "--workspace", "--release"])
         .env("VOICE_LEDGER_TEST_MODEL", test_model())
+        // Data folders made by tests are encrypted with a known passphrase
+        // and never reach the developer's credential store.
+        .env("VOICE_LEDGER_PASSPHRASE", "测试口令 test passphrase")
+        .env("VOICE_LEDGER_NO_KEYRING", "1")
         .envs(postgres.iter().map(|(k, v)| (k, v)));
     let result = run(&mut tests);
     if let Some((_, stop)) = postgres.iter().find(|(k, _)| k.ends_with("_STOP")) {
@@ -243,6 +247,11 @@ fn demo() -> Result {
             ])
             .arg(&data)
             .args(args);
+        // The demo folder is encrypted like any other; without a credential
+        // store (a headless machine) it uses a throwaway passphrase.
+        if std::env::var_os("VOICE_LEDGER_PASSPHRASE").is_none() {
+            command.env("VOICE_LEDGER_PASSPHRASE", "demo");
+        }
         command
     };
     let fixtures = root().join("tests").join("fixtures");

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use anyhow::Context as _;
+use voice_ledger::encryption::{self, DataKey, EncryptionError, KeySource};
 use voice_ledger::ledger::Catalog;
 use voice_ledger::paths::DataDir;
 use voice_ledger::store::Store;
@@ -11,6 +12,8 @@ use voice_ledger::store::Store;
 /// What every subcommand gets: the resolved data folder.
 pub struct App {
     pub data: DataDir,
+    /// The data key, once unlocked (`None` inside: an unencrypted folder).
+    key: std::cell::OnceCell<Option<DataKey>>,
     _log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
 }
 
@@ -22,13 +25,30 @@ impl App {
         tracing::debug!(data_dir = %data.root().display(), "using data folder");
         Ok(App {
             data,
+            key: std::cell::OnceCell::new(),
             _log_guard: guard,
         })
     }
 
-    /// Opens (creating or migrating) the record store.
+    /// Opens (creating or migrating) the record store, unlocking the data
+    /// folder with the credential store or `VOICE_LEDGER_PASSPHRASE`.
     pub fn store(&self) -> anyhow::Result<Store> {
-        Ok(Store::open(&self.data.database())?)
+        let key = self.key()?;
+        Ok(Store::open_with_key(&self.data.database(), key)?)
+    }
+
+    /// The data folder's key, unlocked once per run.
+    pub fn key(&self) -> anyhow::Result<Option<&DataKey>> {
+        if let Some(key) = self.key.get() {
+            return Ok(key.as_ref());
+        }
+        let key = encryption::unlock(&self.data, &KeySource::from_env()).map_err(|e| match e {
+            EncryptionError::PassphraseNeeded { .. }
+            | EncryptionError::WrongPassphrase { .. }
+            | EncryptionError::NoKeyStore { .. } => bad_input(e),
+            other => other.into(),
+        })?;
+        Ok(self.key.get_or_init(|| key).as_ref())
     }
 
     /// Built-in templates plus the user's templates folder.

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use clap::Args;
 use voice_ledger::backup::{self, BackupError};
+use voice_ledger::encryption::{
+    self, EncryptionError, FolderProtection, KeySource, PASSPHRASE_ENV,
+};
 
 use crate::app::{App, bad_input, print_json};
 
@@ -39,9 +42,17 @@ pub struct RestoreArgs {
 
 pub fn run_backup(app: &App, args: BackupArgs) -> anyhow::Result<()> {
     let store = app.store()?;
+    let passphrase = KeySource::from_env().passphrase;
     let path = match (&args.out, args.auto) {
         (Some(out), false) => {
-            backup::create(&app.data, &store, out)?;
+            backup::create_with_passphrase(&app.data, &store, out, passphrase.as_ref())?;
+            if passphrase.is_none()
+                && encryption::protection(&app.data)? == FolderProtection::Keyring
+            {
+                eprintln!(
+                    "注意 / note: 此备份只能在本机恢复，其密钥在本机凭据库；设置 {PASSPHRASE_ENV} 再备份即可在其他电脑恢复 / this backup restores only on this computer, whose credential store holds its key; set {PASSPHRASE_ENV} when backing up to restore it elsewhere"
+                );
+            }
             Some(out.clone())
         }
         _ => backup::automatic(
@@ -67,7 +78,13 @@ pub fn run_backup(app: &App, args: BackupArgs) -> anyhow::Result<()> {
 
 pub fn run_restore(app: &App, args: RestoreArgs) -> anyhow::Result<()> {
     let manifest = backup::restore(&args.file, &app.data).map_err(|e| match e {
-        BackupError::NotABackup(_) | BackupError::TargetNotEmpty(_) => bad_input(e),
+        BackupError::NotABackup(_)
+        | BackupError::TargetNotEmpty(_)
+        | BackupError::Encryption(
+            EncryptionError::PassphraseNeeded { .. }
+            | EncryptionError::WrongPassphrase { .. }
+            | EncryptionError::KeyNotInKeyring { .. },
+        ) => bad_input(e),
         other => other.into(),
     })?;
     if args.json {

@@ -21,6 +21,7 @@ mod model;
 mod records;
 mod residents;
 mod retention;
+mod security;
 mod sync;
 mod templates;
 mod transcribe;
@@ -60,6 +61,9 @@ enum Command {
     /// Recordings kept and when they are deleted: show, run.
     #[command(subcommand)]
     Retention(retention::Command),
+    /// Encryption of the data folder: status, encrypt.
+    #[command(subcommand)]
+    Security(security::Command),
     /// The resident registry: import, list.
     #[command(subcommand)]
     Residents(residents::Command),
@@ -117,6 +121,7 @@ fn run(app: &App, command: Command) -> anyhow::Result<()> {
         Command::Records(c) => records::run(app, c),
         Command::Residents(c) => residents::run(app, c),
         Command::Retention(c) => retention::run(app, c),
+        Command::Security(c) => security::run(app, c),
         Command::Backup(args) => backup::run_backup(app, args),
         Command::Restore(args) => backup::run_restore(app, args),
         Command::Model(c) => model::run(app, c),

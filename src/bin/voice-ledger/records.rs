@@ -4,6 +4,7 @@ use anyhow::anyhow;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
+use voice_ledger::encryption;
 use voice_ledger::ledger::{
     Catalog, FieldValues, Record, RecordState, RecordType, display_value, ledgers_containing,
 };
@@ -98,6 +99,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a record's recording, decrypted, to a file that plays anywhere.
+    Audio {
+        /// Record id.
+        id: String,
+        /// The file to write, e.g. visit.wav.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 /// Who is making the change.
@@ -131,6 +140,21 @@ pub fn run(app: &App, command: Command) -> anyhow::Result<()> {
     let catalog = app.catalog()?;
     let mut store = app.store()?;
     match command {
+        Command::Audio { id, out } => {
+            let record = store
+                .record(&id)?
+                .ok_or_else(|| bad_input(anyhow!("no record with id `{id}`")))?;
+            let audio_ref = record.audio_ref.ok_or_else(|| {
+                bad_input(anyhow!(
+                    "record `{id}` keeps no recording (never had one, or retention deleted it)"
+                ))
+            })?;
+            let bytes = encryption::read_recording(&app.data, store.key(), &audio_ref)?;
+            std::fs::write(&out, bytes)
+                .map_err(|e| anyhow!("cannot write `{}`: {e}", out.display()))?;
+            println!("已写出录音 / recording written to {}", out.display());
+            Ok(())
+        }
         Command::Add {
             record_type,
             fields,
