@@ -157,10 +157,8 @@ pub fn create_with_passphrase(
                 let settings = KeySettings {
                     format: 1,
                     protection: Protection::Passphrase,
-                    store_id: current.map_or_else(
-                        || uuid::Uuid::now_v7().to_string(),
-                        |s| s.store_id,
-                    ),
+                    store_id: current
+                        .map_or_else(|| uuid::Uuid::now_v7().to_string(), |s| s.store_id),
                     wrapped: Some(WrappedKey::wrap(key, passphrase)),
                 };
                 Some(settings.to_text())
@@ -180,7 +178,10 @@ pub fn create_with_passphrase(
         tar.append_path_with_name(&snapshot, "ledger.sqlite3")
             .map_err(io("write", &partial))?;
         for relative in &files {
-            if let Some(text) = key_file.as_ref().filter(|_| relative == Path::new(SETTINGS_FILE)) {
+            if let Some(text) = key_file
+                .as_ref()
+                .filter(|_| relative == Path::new(SETTINGS_FILE))
+            {
                 let mut header = tar::Header::new_gnu();
                 header.set_size(text.len() as u64);
                 header.set_mode(0o600);

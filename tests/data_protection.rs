@@ -36,7 +36,10 @@ fn stderr(out: &Output) -> String {
 }
 
 fn add_visit(data: &Path) -> String {
-    ok(data, &["residents", "import", &fixture("registry/residents.csv")]);
+    ok(
+        data,
+        &["residents", "import", &fixture("registry/residents.csv")],
+    );
     let record = ok_json(
         data,
         &[
@@ -86,7 +89,11 @@ fn a_new_data_folder_is_encrypted_and_unreadable_without_its_key() {
         .output()
         .unwrap();
     assert!(!plain.status.success());
-    assert!(stderr(&plain).contains("file is not a database"), "{}", stderr(&plain));
+    assert!(
+        stderr(&plain).contains("file is not a database"),
+        "{}",
+        stderr(&plain)
+    );
 
     // Nor can the library without the key, or with another key.
     let err = Store::open(&database).err().unwrap();
@@ -122,7 +129,8 @@ fn a_wrong_or_missing_passphrase_is_a_clear_error_and_loses_nothing() {
     let missing = run_with(data, None, &["records", "list"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(
-        stderr(&missing).contains("is encrypted with a passphrase; set VOICE_LEDGER_PASSPHRASE to it"),
+        stderr(&missing)
+            .contains("is encrypted with a passphrase; set VOICE_LEDGER_PASSPHRASE to it"),
         "{}",
         stderr(&missing)
     );
@@ -152,7 +160,11 @@ fn an_unencrypted_folder_keeps_working_and_is_encrypted_on_request() {
     let data = dir.path();
     let audio = data.join("audio");
     std::fs::create_dir_all(&audio).unwrap();
-    std::fs::copy(fixture("speech/corrupt/truncated.wav"), audio.join("old.wav")).unwrap();
+    std::fs::copy(
+        fixture("speech/corrupt/truncated.wav"),
+        audio.join("old.wav"),
+    )
+    .unwrap();
     let recording = std::fs::read(audio.join("old.wav")).unwrap();
     {
         let catalog = Catalog::builtin();
@@ -171,7 +183,12 @@ fn an_unencrypted_folder_keeps_working_and_is_encrypted_on_request() {
             state: RecordState::Final,
         };
         store
-            .insert_record(catalog.record_type("home-visit").unwrap(), new, "李敏", "录入")
+            .insert_record(
+                catalog.record_type("home-visit").unwrap(),
+                new,
+                "李敏",
+                "录入",
+            )
             .unwrap();
     }
 
@@ -180,18 +197,24 @@ fn an_unencrypted_folder_keeps_working_and_is_encrypted_on_request() {
         serde_json::from_slice(&run_with(data, None, &["records", "list", "--json"]).stdout)
             .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
-    let status: Value = serde_json::from_slice(
-        &run_with(data, None, &["security", "status", "--json"]).stdout,
-    )
-    .unwrap();
+    let status: Value =
+        serde_json::from_slice(&run_with(data, None, &["security", "status", "--json"]).stdout)
+            .unwrap();
     assert_eq!(status["protection"], "unencrypted");
 
     let encrypted = run_with(data, Some(PASSPHRASE), &["security", "encrypt", "--json"]);
     assert!(encrypted.status.success(), "{}", stderr(&encrypted));
     let report: Value = serde_json::from_slice(&encrypted.stdout).unwrap();
-    assert_eq!((report["database"].as_bool(), report["recordings"].as_u64()), (Some(true), Some(1)));
+    assert_eq!(
+        (report["database"].as_bool(), report["recordings"].as_u64()),
+        (Some(true), Some(1))
+    );
 
-    assert!(!std::fs::read(data.join("ledger.sqlite3")).unwrap().starts_with(b"SQLite format 3"));
+    assert!(
+        !std::fs::read(data.join("ledger.sqlite3"))
+            .unwrap()
+            .starts_with(b"SQLite format 3")
+    );
     assert!(!audio.join("old.wav").exists());
     assert!(!data.join("ledger.sqlite3.unencrypted").exists());
     let sealed = std::fs::read(audio.join("old.wav.enc")).unwrap();
@@ -200,11 +223,20 @@ fn an_unencrypted_folder_keeps_working_and_is_encrypted_on_request() {
     let listed = ok_json(data, &["records", "list", "--json"]);
     let id = listed[0]["id"].as_str().unwrap();
     assert_eq!(listed[0]["fields"]["resident"], "陈建国");
-    assert_eq!(ok_json(data, &["records", "verify", "--json"])["problems"], Value::Array(vec![]));
+    assert_eq!(
+        ok_json(data, &["records", "verify", "--json"])["problems"],
+        Value::Array(vec![])
+    );
     let out = data.join("out.wav");
-    ok(data, &["records", "audio", id, "--out", out.to_str().unwrap()]);
+    ok(
+        data,
+        &["records", "audio", id, "--out", out.to_str().unwrap()],
+    );
     assert_eq!(std::fs::read(&out).unwrap(), recording);
-    assert_eq!(run_with(data, None, &["records", "list"]).status.code(), Some(2));
+    assert_eq!(
+        run_with(data, None, &["records", "list"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -217,12 +249,24 @@ fn an_encrypted_backup_restores_on_a_fresh_folder_only_with_its_passphrase() {
     let backup = std::fs::read(&file).unwrap();
     assert!(!contains(&backup, "王秀英"));
 
-    let wrong = run_with(&new_pc, Some("另一个口令"), &["restore", file.to_str().unwrap()]);
+    let wrong = run_with(
+        &new_pc,
+        Some("另一个口令"),
+        &["restore", file.to_str().unwrap()],
+    );
     assert_eq!(wrong.status.code(), Some(2));
-    assert!(stderr(&wrong).contains("the passphrase does not unlock"), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("the passphrase does not unlock"),
+        "{}",
+        stderr(&wrong)
+    );
     assert!(!new_pc.join("ledger.sqlite3").exists());
 
-    let restored = run_with(&new_pc, Some(PASSPHRASE), &["restore", file.to_str().unwrap(), "--json"]);
+    let restored = run_with(
+        &new_pc,
+        Some(PASSPHRASE),
+        &["restore", file.to_str().unwrap(), "--json"],
+    );
     assert!(restored.status.success(), "{}", stderr(&restored));
     let shown = ok_json(&new_pc, &["records", "show", &id, "--json"]);
     assert!(shown.to_string().contains("王秀英"), "{shown}");
@@ -247,7 +291,10 @@ fn a_full_dictation_keeps_its_recording_sealed_and_its_log_clean() {
     std::os::unix::fs::symlink(&model, data.join("models/ggml-base.bin")).unwrap();
     #[cfg(not(unix))]
     std::fs::copy(&model, data.join("models/ggml-base.bin")).unwrap();
-    ok(data, &["residents", "import", &fixture("registry/residents.csv")]);
+    ok(
+        data,
+        &["residents", "import", &fixture("registry/residents.csv")],
+    );
 
     let source = fixture("speech/dictation/hv01.wav");
     let result = ok_json(
@@ -274,7 +321,10 @@ fn a_full_dictation_keeps_its_recording_sealed_and_its_log_clean() {
     let sealed = std::fs::read(data.join("audio").join(audio_ref)).unwrap();
     assert!(voice_ledger::audio::decode_bytes(&sealed, Some("wav")).is_err());
     let played = data.join("played.wav");
-    ok(data, &["records", "audio", id, "--out", played.to_str().unwrap()]);
+    ok(
+        data,
+        &["records", "audio", id, "--out", played.to_str().unwrap()],
+    );
     let original = std::fs::read(&source).unwrap();
     assert_eq!(std::fs::read(&played).unwrap(), original);
     assert!(voice_ledger::audio::decode_bytes(&original, Some("wav")).is_ok());
@@ -285,17 +335,29 @@ fn a_full_dictation_keeps_its_recording_sealed_and_its_log_clean() {
         log += &std::fs::read_to_string(entry.unwrap().path()).unwrap();
     }
     assert!(log.contains("INFO"), "the log file is empty: {log}");
-    let mut secrets: Vec<String> = ["王秀英", "陈建国", "张桂芳", "13812345678", "56781234", "彭浦新村"]
-        .map(String::from)
-        .to_vec();
+    let mut secrets: Vec<String> = [
+        "王秀英",
+        "陈建国",
+        "张桂芳",
+        "13812345678",
+        "56781234",
+        "彭浦新村",
+    ]
+    .map(String::from)
+    .to_vec();
     secrets.extend(chinese_windows(&transcript));
     for line in log.lines() {
         for secret in &secrets {
-            assert!(!line.contains(secret.as_str()), "`{secret}` in log line: {line}");
+            assert!(
+                !line.contains(secret.as_str()),
+                "`{secret}` in log line: {line}"
+            );
         }
         let chars: Vec<char> = line.chars().collect();
         assert!(
-            !chars.windows(17).any(|w| w.iter().all(char::is_ascii_digit)),
+            !chars
+                .windows(17)
+                .any(|w| w.iter().all(char::is_ascii_digit)),
             "an ID-number-like run of digits in log line: {line}"
         );
     }

@@ -84,15 +84,19 @@ fn a_dictated_visit_becomes_a_draft_in_every_ledger_that_needs_it() {
     let record = &result["record"];
     assert_eq!(record["state"], "draft", "{record:#}");
     let audio = record["audio_ref"].as_str().unwrap();
+    // Kept in the audio folder, sealed (the data folder is encrypted);
+    // exported with the key it is the original recording.
+    assert!(audio.ends_with(".wav.enc"), "{audio}");
     let kept = data.path().join("audio").join(audio);
     let original = std::fs::read(speech("hv01")).unwrap();
-    assert_eq!(
-        std::fs::read(&kept).unwrap(),
-        original,
-        "{}",
-        kept.display()
-    );
+    assert_ne!(std::fs::read(&kept).unwrap(), original, "{}", kept.display());
     let id = record["id"].as_str().unwrap();
+    let played = data.path().join("played.wav");
+    ok(
+        data.path(),
+        &["records", "audio", id, "--out", played.to_str().unwrap()],
+    );
+    assert_eq!(std::fs::read(&played).unwrap(), original);
     let shown = ok_json(data.path(), &["records", "show", id, "--json"]);
     let ledgers: Vec<&str> = shown["ledgers"]
         .as_array()

@@ -103,7 +103,10 @@ pub enum EncryptionError {
     Store(#[from] StoreError),
 }
 
-fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> EncryptionError + 'a {
+fn io<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> EncryptionError + 'a {
     move |source| EncryptionError::Io {
         action,
         path: path.to_path_buf(),
@@ -195,12 +198,13 @@ pub fn unlock_with(
     let folder = folder.to_path_buf();
     match (settings.protection, &settings.wrapped) {
         (Protection::Passphrase, Some(wrapped)) => {
-            let passphrase = source
-                .passphrase
-                .as_ref()
-                .ok_or_else(|| EncryptionError::PassphraseNeeded {
-                    folder: folder.clone(),
-                })?;
+            let passphrase =
+                source
+                    .passphrase
+                    .as_ref()
+                    .ok_or_else(|| EncryptionError::PassphraseNeeded {
+                        folder: folder.clone(),
+                    })?;
             wrapped.unwrap_key(passphrase).map_err(|e| match e {
                 UnwrapError::WrongPassphrase => EncryptionError::WrongPassphrase { folder },
                 UnwrapError::Malformed(problem) => EncryptionError::Settings {

@@ -27,15 +27,16 @@ pub fn is_sealed(bytes: &[u8]) -> bool {
 pub fn seal(key: &DataKey, plain: &[u8]) -> Vec<u8> {
     let recording_key = key.recording_key();
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-    let sealed = XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(recording_key.as_slice()))
-        .encrypt(
-            &nonce,
-            Payload {
-                msg: plain,
-                aad: MAGIC,
-            },
-        )
-        .expect("XChaCha20-Poly1305 seals any length a file can have");
+    let sealed =
+        XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(recording_key.as_slice()))
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plain,
+                    aad: MAGIC,
+                },
+            )
+            .expect("XChaCha20-Poly1305 seals any length a file can have");
     let mut out = Vec::with_capacity(MAGIC.len() + NONCE_LEN + sealed.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&nonce);
@@ -54,14 +55,14 @@ pub fn open(key: &DataKey, sealed: &[u8]) -> Option<Vec<u8>> {
     XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(
         key.recording_key().as_slice(),
     ))
-        .decrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: body,
-                aad: MAGIC,
-            },
-        )
-        .ok()
+    .decrypt(
+        XNonce::from_slice(nonce),
+        Payload {
+            msg: body,
+            aad: MAGIC,
+        },
+    )
+    .ok()
 }
 
 #[cfg(test)]

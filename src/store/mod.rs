@@ -123,6 +123,10 @@ impl Store {
             source,
         };
         let conn = Connection::open(path).map_err(open_error)?;
+        // SQLCipher writes its own diagnostics (a failed page check) to
+        // stderr; the core never prints, and the error returned says it.
+        conn.pragma_update(None, "cipher_log_level", "NONE")
+            .map_err(open_error)?;
         if let Some(key) = key {
             // SQLCipher wants the key before anything reads the file; the
             // `x'…'` form is a raw key, so no password hashing runs here.

@@ -77,7 +77,9 @@ fn status(app: &App, json: bool) -> anyhow::Result<()> {
         }));
     }
     let line = match protection {
-        FolderProtection::New => "尚无数据；首次使用时加密 / no data yet; encrypted when first used",
+        FolderProtection::New => {
+            "尚无数据；首次使用时加密 / no data yet; encrypted when first used"
+        }
         FolderProtection::Unencrypted => {
             "未加密（旧版数据）；运行 `voice-ledger security encrypt` / not encrypted (made by an older version); run `voice-ledger security encrypt`"
         }
