@@ -27,6 +27,10 @@ fn voice_ledger(data: &Path, args: &[&str]) -> Output {
         .arg("--data-dir")
         .arg(data)
         .args(args)
+        // New data folders are encrypted; tests give a passphrase and
+        // never touch the user's credential store.
+        .env("VOICE_LEDGER_PASSPHRASE", "测试口令 test passphrase")
+        .env("VOICE_LEDGER_NO_KEYRING", "1")
         .output()
         .unwrap()
 }
