@@ -89,7 +89,12 @@ fn a_dictated_visit_becomes_a_draft_in_every_ledger_that_needs_it() {
     assert!(audio.ends_with(".wav.enc"), "{audio}");
     let kept = data.path().join("audio").join(audio);
     let original = std::fs::read(speech("hv01")).unwrap();
-    assert_ne!(std::fs::read(&kept).unwrap(), original, "{}", kept.display());
+    assert_ne!(
+        std::fs::read(&kept).unwrap(),
+        original,
+        "{}",
+        kept.display()
+    );
     let id = record["id"].as_str().unwrap();
     let played = data.path().join("played.wav");
     ok(
