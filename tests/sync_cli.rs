@@ -7,9 +7,10 @@ mod sync_support;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use calamine::{Reader, Xlsx, open_workbook};
 use serde_json::Value;
 use sync_support::TestHub;
-use voice_ledger::export::{Format, ReportPeriod};
+use voice_ledger::export::{FontChoice, Format, PdfFonts, ReportPeriod};
 
 fn run(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_voice-ledger"))
@@ -154,6 +155,17 @@ fn two_committees_sync_through_a_running_hub_and_its_ledger_holds_both() {
         assert!(numbers.iter().all(|n| n.starts_with("R-")), "{numbers:?}");
         let printable = ok(data, &["sync", "receipts"]);
         assert!(printable.contains("回执号") && printable.contains(numbers[0]));
+        let sheet = data.join("回执单.pdf");
+        let written = ok(data, &["sync", "receipts", "-o", sheet.to_str().unwrap()]);
+        assert!(written.contains("3 张回执"), "{written}");
+        let text = pdf_text(&sheet);
+        assert!(
+            text.contains("数据上报回执单") && text.contains(name),
+            "{text}"
+        );
+        for number in &numbers {
+            assert!(text.contains(number), "{number} is on the sheet: {text}");
+        }
 
         // Nothing is sent twice.
         assert!(ok(data, &["sync", "now"]).contains("sent: 0"));
@@ -180,6 +192,51 @@ fn two_committees_sync_through_a_running_hub_and_its_ledger_holds_both() {
         }
     }
     assert!(text.contains("居委会"));
+
+    // The same ledger on paper and in a workbook, all committees together.
+    let period = ReportPeriod::parse("2026-11").unwrap();
+    let xlsx = dir.path().join("visits.xlsx");
+    let pdf = dir.path().join("visits.pdf");
+    let fonts = PdfFonts::load(&FontChoice::Search)
+        .expect("a Chinese font is installed (Debian: apt-get install fonts-noto-cjk)");
+    for (format, path) in [(Format::Xlsx, &xlsx), (Format::Pdf, &pdf)] {
+        let summary = voice_ledger_hub::export::export_ledger(
+            &hub.hub,
+            "visit-general",
+            &period,
+            format,
+            path,
+            "彭浦新村街道",
+            Some(&fonts),
+        )
+        .unwrap();
+        assert_eq!((summary.rows, summary.committees), (4, 2));
+    }
+    let mut workbook: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let sheet = workbook.worksheet_range_at(0).unwrap().unwrap();
+    let cells: Vec<String> = sheet.cells().map(|(_, _, c)| c.to_string()).collect();
+    let pdf_text = pdf_text(&pdf);
+    assert!(pdf_text.contains("全部居委会（2个）"), "{pdf_text}");
+    for (name, _, residents) in &desks {
+        assert_eq!(cells.iter().filter(|c| c == name).count(), 2, "{cells:?}");
+        assert!(pdf_text.contains(name), "{pdf_text}");
+        for resident in residents {
+            assert!(cells.iter().any(|c| c == resident), "{cells:?}");
+            assert!(pdf_text.contains(resident), "{pdf_text}");
+        }
+    }
+}
+
+/// The text of a PDF (poppler's `pdftotext`).
+fn pdf_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (Debian: apt-get install poppler-utils)");
+    assert!(out.status.success(), "pdftotext {}", pdf.display());
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod credentials;
 mod enrol;
 mod outbox;
 mod pass;
+mod receipt_sheet;
 mod runner;
 mod templates;
 pub mod wire;
@@ -32,6 +33,7 @@ pub use credentials::{
 pub use enrol::{EnrolOptions, Enrolment, enrol, enrolment};
 pub use outbox::{EntryState, OutboxEntryStatus, StoredReceipt, SyncStatus, receipts, status};
 pub use pass::{PassOptions, PassReport, sync_once, sync_until_idle};
+pub use receipt_sheet::{RECEIPTS_SHEET_ID, receipt_rows, receipts_ledger};
 pub use runner::{Backoff, RunnerEvent, RunnerOptions, SyncRunner};
 pub use templates::pull_templates;
 

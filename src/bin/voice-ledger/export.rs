@@ -187,7 +187,8 @@ pub fn run(app: &App, args: ExportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_one(
+/// Writes one ledger in `format`; a PDF's page codes are kept for `verify-print`.
+pub fn write_one(
     store: &Store,
     export: &LedgerExport<'_>,
     format: Format,

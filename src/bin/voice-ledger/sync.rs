@@ -53,11 +53,20 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
-    /// Print the receipts the hub issued (回执).
+    /// Print the receipts the hub issued (回执), or write them as a
+    /// printable sheet (PDF, XLSX, CSV or JSON by the file's extension).
     Receipts {
         /// Print JSON.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "output")]
         json: bool,
+        /// Write the receipt sheet to this file.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Sub-district (街道) name for the sheet's header (default: $VOICE_LEDGER_SUB_DISTRICT).
+        #[arg(long, env = "VOICE_LEDGER_SUB_DISTRICT", default_value = "")]
+        sub_district: String,
+        #[command(flatten)]
+        font: crate::export::FontArgs,
     },
     /// Fetch the record types and ledgers the sub-district has published.
     Templates,
@@ -135,8 +144,16 @@ pub fn run(app: &App, command: Command) -> anyhow::Result<()> {
             print_status(&status);
             Ok(())
         }
-        Command::Receipts { json } => {
+        Command::Receipts {
+            json,
+            output,
+            sub_district,
+            font,
+        } => {
             let receipts = sync::receipts(&store)?;
+            if let Some(path) = output {
+                return write_receipt_sheet(app, &store, &receipts, &path, sub_district, &font);
+            }
             if json {
                 return print_json(&receipts);
             }
@@ -181,6 +198,59 @@ pub fn run(app: &App, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Writes the receipts as a sheet through the ledger exporters.
+fn write_receipt_sheet(
+    app: &App,
+    store: &voice_ledger::store::Store,
+    receipts: &[sync::StoredReceipt],
+    path: &std::path::Path,
+    sub_district: String,
+    font: &crate::export::FontArgs,
+) -> anyhow::Result<()> {
+    use voice_ledger::export::{Format, HeaderContext, LedgerExport};
+
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    let format = Format::parse(extension).ok_or_else(|| {
+        bad_input(anyhow::anyhow!(
+            "cannot tell the format of `{}`; end the file name in .pdf, .xlsx, .csv or .json",
+            path.display()
+        ))
+    })?;
+    let catalog = app.catalog()?;
+    let now = chrono::Local::now().naive_local();
+    let rows = sync::receipt_rows(&catalog, receipts, now.date());
+    let ledger = sync::receipts_ledger();
+    let committee = sync::enrolment(store)?
+        .and_then(|e| e.committee)
+        .map_or_else(|| "居委会".to_string(), |c| c.name);
+    let header = HeaderContext {
+        sub_district,
+        committee,
+        period_label: format!("{} 至 {}", rows.from, rows.to),
+        printed_at: now,
+    };
+    let export = LedgerExport {
+        ledger: &ledger,
+        rows: &rows,
+        header: &header,
+    };
+    let fonts = (format == Format::Pdf).then(|| font.load()).transpose()?;
+    let written = crate::export::write_one(store, &export, format, fonts.as_ref(), path)?;
+    println!(
+        "回执单 / receipt sheet: {} ({} 张回执 / receipts{})",
+        path.display(),
+        written.rows,
+        written
+            .pages
+            .map(|p| format!(", {p} 页 / pages"))
+            .unwrap_or_default()
+    );
+    Ok(())
 }
 
 /// Enrolment problems and refusals are the user's to fix (exit code 2);

@@ -69,13 +69,20 @@ pub fn export_ledger(
         .ledger(ledger_id)
         .cloned()
         .expect("the ledger was found above");
+    // Wide enough for the longest committee name on one line (a Chinese
+    // character takes about two width units), within reason.
+    let longest = committees
+        .values()
+        .map(|name| name.chars().count())
+        .max()
+        .unwrap_or(4);
     ledger.columns.insert(
         0,
         Column {
             title: "居委会".to_string(),
             title_en: "Committee".to_string(),
             value: "{record.committee}".to_string(),
-            width: 14.0,
+            width: (longest as f32 * 2.0 + 1.0).clamp(8.0, 24.0),
         },
     );
     let records: Vec<_> = records
