@@ -83,7 +83,7 @@ impl From<AsrError> for CommandError {
                 code: "cancelled",
                 message: e.to_string(),
             },
-            AsrError::ModelRead { .. } | AsrError::ModelInvalid { .. } => CommandError {
+            AsrError::Model(_) => CommandError {
                 code: "no_model",
                 message: e.to_string(),
             },
