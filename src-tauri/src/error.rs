@@ -83,7 +83,7 @@ impl From<AsrError> for CommandError {
                 code: "cancelled",
                 message: e.to_string(),
             },
-            AsrError::Model(_) => CommandError {
+            AsrError::ModelRead { .. } | AsrError::ModelInvalid { .. } => CommandError {
                 code: "no_model",
                 message: e.to_string(),
             },
