@@ -10,11 +10,9 @@ use crate::asr::{AsrError, Engine, Observer, PromptTerms, TranscribeOptions, Tra
 use crate::audio::Speech;
 use crate::encryption::{DataKey, recording};
 use crate::extract::{Extraction, Gazetteer, Segment, extract};
-use crate::ledger::{
-    FieldValues, Record, RecordState, RecordType, Resident, check_value, check_values,
-};
+use crate::ledger::{Record, RecordState, RecordType, Resident, check_value};
 use crate::paths::DataDir;
-use crate::store::{NewRecord, RecordUpdate, Store, StoreError};
+use crate::store::{NewRecord, Store, StoreError};
 
 /// Errors saving a dictation.
 #[derive(Debug, thiserror::Error)]
@@ -166,76 +164,6 @@ pub fn save(
         state: RecordState::Draft,
     };
     Ok(store.insert_record(record_type, new, author, "口述录入")?)
-}
-
-/// What the user changed after reading a dictation, before saving it.
-#[derive(Debug, Clone, Default)]
-pub struct Review {
-    /// Corrected or added values by field key; a null or empty value clears
-    /// the field.
-    pub corrections: FieldValues,
-    /// Save as final rather than draft.
-    pub make_final: bool,
-    /// Why the values were corrected, kept in the history.
-    pub reason: String,
-}
-
-/// Saves a dictation the user has reviewed: the values as dictated become
-/// the first revision and the user's corrections the second, so the
-/// history shows what was heard and what was changed. Corrections are
-/// checked before anything is saved, so a bad value saves nothing.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "each argument is a separate fact of the save"
-)]
-pub fn save_reviewed(
-    data: &DataDir,
-    store: &mut Store,
-    record_type: &RecordType,
-    dictation: &Dictation,
-    recording: Option<&Path>,
-    author: &str,
-    committee: &str,
-    review: &Review,
-) -> Result<Record, DictationError> {
-    let dictated: FieldValues = dictation
-        .extraction
-        .fields
-        .iter()
-        .filter_map(|f| {
-            let spec = record_type.field(&f.key)?;
-            let value = check_value(spec, &f.value).ok()??;
-            Some((f.key.clone(), value))
-        })
-        .collect();
-    let mut merged = dictated.clone();
-    merged.extend(review.corrections.clone());
-    let corrected = check_values(record_type, &merged).map_err(StoreError::from)?;
-    let changed = corrected != dictated;
-
-    let record = save(
-        data,
-        store,
-        record_type,
-        dictation,
-        recording,
-        author,
-        committee,
-    )?;
-    if !changed && !review.make_final {
-        return Ok(record);
-    }
-    let reason = if review.reason.trim().is_empty() {
-        "核对更正"
-    } else {
-        review.reason.trim()
-    };
-    let update = RecordUpdate {
-        fields: changed.then_some(corrected),
-        state: review.make_final.then_some(RecordState::Final),
-        ..RecordUpdate::default()
-    };
-    Ok(store.update_record(record_type, &record.id, update, author, reason)?)
 }
 
 /// Copies a recording into the audio folder under a new name; returns the

@@ -18,7 +18,6 @@ mod pdf;
 mod period;
 mod printed;
 mod sheet;
-mod write;
 mod xlsx;
 
 use std::path::PathBuf;
@@ -42,7 +41,6 @@ pub use printed::{
     check_printed_page, find_printed_page, save_printed_pages,
 };
 pub use sheet::{ROW_NUMBER_TITLE, SheetText, row_number_text};
-pub use write::{WrittenLedger, last_printed, write_ledger};
 pub use xlsx::{write_xlsx, xlsx_bytes};
 
 /// What is printed above a ledger besides the template's own title and code.

@@ -23,30 +23,16 @@ const APT_PACKAGES: &[&str] = &[
     "fonts-noto-cjk",
     // A TrueType Chinese font collection, like Windows' 宋体, for the PDF tests.
     "fonts-wqy-microhei",
-    // The desktop app (Tauri 2 on WebKitGTK) and its end-to-end tests
-    // under a virtual display through WebKit's WebDriver.
-    "libwebkit2gtk-4.1-dev",
-    "libgtk-3-dev",
-    "librsvg2-dev",
-    "libayatana-appindicator3-dev",
-    "libssl-dev",
-    "xvfb",
-    "xauth",
-    "webkit2gtk-driver",
-    // xwd: screenshots of the virtual display in the end-to-end tests.
-    "x11-apps",
 ];
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(),
-        Some("app") => build_ui().and_then(|()| build_app()).map(|_| ()),
-        Some("bench-app") => build_ui().and_then(|()| bench_app()),
         Some("demo") => setup().and_then(|()| demo()),
         Some("test") => setup().and_then(|()| test()),
         _ => {
-            eprintln!("usage: cargo xtask setup|app|bench-app|demo|test");
+            eprintln!("usage: cargo xtask setup|demo|test");
             return ExitCode::from(2);
         }
     };
@@ -101,71 +87,10 @@ fn cargo() -> Command {
     command
 }
 
-/// Installs missing system packages, the speech model and the WebDriver
-/// bridge the desktop app's end-to-end tests use.
+/// Installs missing system packages and the speech model.
 fn setup() -> Result {
     install_packages()?;
-    install_model()?;
-    install_tauri_driver()
-}
-
-/// `tauri-driver` connects WebDriver clients to the app's webview; it is
-/// installed with cargo once and reused.
-fn install_tauri_driver() -> Result {
-    let found = Command::new("tauri-driver")
-        .arg("--help")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok();
-    if found {
-        return Ok(());
-    }
-    run(cargo().args(["install", "tauri-driver", "--locked"]))
-}
-
-fn npm() -> Command {
-    let mut command = Command::new("npm");
-    command.current_dir(root().join("ui"));
-    command
-}
-
-/// Installs the front end's packages and builds it into `ui/dist`, which
-/// the app embeds.
-fn build_ui() -> Result {
-    run(npm().args(["ci", "--no-audit", "--no-fund"]))?;
-    run(npm().args(["run", "build"]))
-}
-
-/// Builds the desktop app in release mode and returns its path.
-fn build_app() -> Result<PathBuf> {
-    run(cargo().args(["build", "--release", "--package", "voice-ledger-desktop"]))?;
-    let app = target_dir()?
-        .join("release")
-        .join(format!("voice-ledger-desktop{}", env::consts::EXE_SUFFIX));
-    if app.exists() {
-        Ok(app)
-    } else {
-        Err(format!("the build did not produce {}", app.display()))
-    }
-}
-
-/// Cargo's target folder (it may be shared between checkouts).
-fn target_dir() -> Result<PathBuf> {
-    let output = cargo()
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .output()
-        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let key = "\"target_directory\":\"";
-    let start = text
-        .find(key)
-        .ok_or("cargo metadata did not name the target directory")?
-        + key.len();
-    let end = text[start..]
-        .find('"')
-        .ok_or("cargo metadata output is cut short")?;
-    Ok(PathBuf::from(&text[start..start + end]))
+    install_model()
 }
 
 fn install_packages() -> Result {
@@ -243,10 +168,6 @@ fn test_model() -> PathBuf {
 
 fn test() -> Result {
     run(cargo().args(["fmt", "--all", "--check"]))?;
-    // The app embeds the built front end, so it is built before clippy
-    // compiles the app; its unit tests run first because they are quick.
-    build_ui()?;
-    run(npm().args(["test"]))?;
     run(cargo().args([
         "clippy",
         "--workspace",
@@ -269,56 +190,7 @@ fn test() -> Result {
     if let Some((_, stop)) = postgres.iter().find(|(k, _)| k.ends_with("_STOP")) {
         let _ = Command::new("sh").arg("-c").arg(stop).status();
     }
-    result?;
-    desktop_e2e()
-}
-
-/// The desktop app's end-to-end tests: the real app in a real webview on a
-/// virtual display, driven through WebDriver. Screenshots of each screen
-/// are saved in `target/e2e-screenshots`.
-fn desktop_e2e() -> Result {
-    let app = build_app()?;
-    let screenshots = root().join("target").join("e2e-screenshots");
-    run(Command::new("xvfb-run")
-        .args(["--auto-servernum", "--server-args=-screen 0 1280x900x24"])
-        .args(["npm", "run", "e2e"])
-        .current_dir(root().join("ui"))
-        .env("VOICE_LEDGER_APP", &app)
-        .env("VOICE_LEDGER_TEST_MODEL", test_model())
-        .env("VOICE_LEDGER_SCREENSHOTS", &screenshots)
-        .env("PATH", path_with_cargo_bin()))
-}
-
-/// Prints the desktop app's start-up time and idle memory
-/// (`src-tauri/bench.sh`), on a virtual display when there is no display.
-fn bench_app() -> Result {
-    let app = build_app()?;
-    let script = root().join("src-tauri").join("bench.sh");
-    let has_display = env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
-    let mut command = if has_display {
-        Command::new("bash")
-    } else {
-        let mut xvfb = Command::new("xvfb-run");
-        xvfb.args([
-            "--auto-servernum",
-            "--server-args=-screen 0 1280x900x24",
-            "bash",
-        ]);
-        xvfb
-    };
-    run(command.arg(script).arg(app))
-}
-
-/// `PATH` with cargo's bin folder, where `tauri-driver` is installed.
-fn path_with_cargo_bin() -> std::ffi::OsString {
-    let cargo_home = env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env::var_os("HOME").unwrap_or_else(|| "/tmp".into())).join(".cargo")
-        });
-    let mut paths = vec![cargo_home.join("bin")];
-    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
-    env::join_paths(paths).unwrap_or_default()
+    result
 }
 
 /// Starts a private PostgreSQL server for the hub's PostgreSQL tests and
@@ -414,18 +286,7 @@ fn demo() -> Result {
     }
     eprintln!("\ndemo data folder: {}", data.display());
     eprintln!("demo ledgers (PDF, XLSX): {}", ledgers.display());
-
-    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| env::var_os(v).is_some_and(|d| !d.is_empty()));
-    if !has_display {
-        eprintln!("no display ($DISPLAY, $WAYLAND_DISPLAY): the desktop app is not started");
-        return Ok(());
-    }
-    build_ui()?;
-    let app = build_app()?;
-    eprintln!("starting the desktop app: {}", app.display());
-    run(Command::new(&app).env("VOICE_LEDGER_HOME", &data))
+    Ok(())
 }
 
 /// The day the demo's recordings were made.
