@@ -1,39 +1,18 @@
 //! `voice-ledger transcribe`: JSON and text output, and bad recordings
 //! refused with exit code 2 and the file's name.
 
+#[path = "capture_support/mod.rs"]
+mod capture_support;
+#[path = "common/cli.rs"]
+mod common;
 mod speech_support;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use speech_support::{fixture, test_model};
+use capture_support::data_with_model as data_dir;
+use common::run as voice_ledger;
+use speech_support::fixture;
 use voice_ledger::asr::score::ErrorCount;
-
-/// A data folder whose only content is the test model, linked in.
-fn data_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let models = dir.path().join("models");
-    std::fs::create_dir_all(&models).unwrap();
-    let target = models.join("ggml-base.bin");
-    #[cfg(unix)]
-    std::os::unix::fs::symlink(test_model(), &target).unwrap();
-    #[cfg(not(unix))]
-    std::fs::copy(test_model(), &target).unwrap();
-    dir
-}
-
-fn voice_ledger(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_voice-ledger"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        // New data folders are encrypted; tests give a passphrase and
-        // never touch the user's credential store.
-        .env("VOICE_LEDGER_PASSPHRASE", "测试口令 test passphrase")
-        .env("VOICE_LEDGER_NO_KEYRING", "1")
-        .output()
-        .unwrap()
-}
 
 fn path_arg(path: &Path) -> &str {
     path.to_str().unwrap()
